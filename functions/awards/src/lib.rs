@@ -1,0 +1,176 @@
+//! Public routes: the Open Badges documents of awards, badge classes and
+//! the issuer, baked images, and the pages that show them.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::Value;
+
+use badges_shared::App;
+use badges_shared::domain::{Award, AwardStatus, BadgeClass, ImageKind};
+use badges_shared::openbadges::{
+    assertion, badge_class, badge_image_key, baked_image_key, issuer_profile, preferred_image, revoked_assertion,
+};
+use badges_shared::service::claims::award_image_url;
+use badges_shared::web::error::ApiError;
+use badges_shared::web::extract::{AwardIdPath, BadgeIdPath};
+use badges_shared::web::middleware::FinalBody;
+use badges_shared::web::pages::{AwardPage, BadgePage, BadgeView, HomePage, Site, VerifyPage, human_date, render};
+use badges_shared::web::prefers_html;
+
+/// Media type of the Open Badges JSON-LD documents.
+const JSON_LD: &str = "application/ld+json";
+
+pub fn router(app: App) -> Router {
+    Router::new()
+        .route("/", get(home))
+        .route("/issuer", get(issuer))
+        .route("/badges/{badge_id}", get(badge))
+        .route("/awards/{award_id}", get(award))
+        .route("/awards/{award_id}/badge.png", get(baked_png))
+        .route("/awards/{award_id}/badge.svg", get(baked_svg))
+        .route("/verify", get(verify_page))
+        .with_state(app)
+}
+
+fn json_ld(status: StatusCode, document: &Value) -> Response {
+    let mut response = (status, document.to_string()).into_response();
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(JSON_LD));
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    response
+}
+
+/// Returns the public URL of a badge's image in its preferred format.
+fn badge_image_url(app: &App, badge: &BadgeClass) -> Option<String> {
+    preferred_image(badge).map(|kind| app.images.public_url(&badge_image_key(&badge.id, kind)))
+}
+
+async fn home(State(app): State<App>) -> Result<Response, ApiError> {
+    let badges = app.store.list_badges().await.map_err(badges_shared::service::ServiceError::from)?;
+    let badges = badges
+        .iter()
+        .map(|badge| BadgeView::new(&app.settings, badge, badge_image_url(&app, badge)))
+        .collect();
+    Ok(render(&HomePage { site: Site::new(&app.settings), badges }))
+}
+
+async fn issuer(State(app): State<App>) -> Response {
+    json_ld(StatusCode::OK, &issuer_profile(&app.settings))
+}
+
+async fn badge(State(app): State<App>, BadgeIdPath(id): BadgeIdPath, headers: HeaderMap) -> Result<Response, ApiError> {
+    let badge = badges_shared::service::badges::load_badge(&app, &id).await?;
+    let image_url = badge_image_url(&app, &badge);
+    if prefers_html(&headers) {
+        let view = BadgeView::new(&app.settings, &badge, image_url);
+        return Ok(render(&BadgePage { site: Site::new(&app.settings), badge: view }));
+    }
+    Ok(json_ld(StatusCode::OK, &badge_class(&app.settings, &badge, image_url)))
+}
+
+/// Loads an award that may be shown publicly: accepted or revoked. Pending
+/// and declined awards answer 404, like ids that do not exist.
+async fn public_award(app: &App, id: &badges_shared::domain::AwardId) -> Result<(Award, BadgeClass), ApiError> {
+    let not_found = || ApiError::not_found("no public award has this id");
+    let award = app
+        .store
+        .get_award(id)
+        .await
+        .map_err(badges_shared::service::ServiceError::from)?
+        .ok_or_else(not_found)?;
+    if !matches!(award.status, AwardStatus::Accepted | AwardStatus::Revoked) {
+        return Err(not_found());
+    }
+    let badge = badges_shared::service::badges::load_badge(app, &award.badge_id).await?;
+    Ok((award, badge))
+}
+
+async fn award(State(app): State<App>, AwardIdPath(id): AwardIdPath, headers: HeaderMap) -> Result<Response, ApiError> {
+    let (award, badge) = public_award(&app, &id).await?;
+    let revoked = award.status == AwardStatus::Revoked;
+
+    if !prefers_html(&headers) {
+        if revoked {
+            let mut response = json_ld(StatusCode::GONE, &revoked_assertion(&app.settings, &award));
+            response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            response.extensions_mut().insert(FinalBody);
+            return Ok(response);
+        }
+        let document = assertion(&app.settings, &award, award_image_url(&app, &award, &badge));
+        return Ok(json_ld(StatusCode::OK, &document));
+    }
+
+    let now = app.clock.now();
+    let status = if revoked { "revoked" } else if award.is_expired(now) { "expired" } else { "valid" };
+    let baked_url = |kind: ImageKind| {
+        (!revoked && badge.images.contains(&kind))
+            .then(|| app.settings.url(&format!("/awards/{}/badge.{}", award.id, kind.extension())))
+    };
+    let page = AwardPage {
+        site: Site::new(&app.settings),
+        badge: BadgeView::new(&app.settings, &badge, badge_image_url(&app, &badge)),
+        award_url: app.settings.award_url(&award.id),
+        recipient_name: award.recipient.name.clone(),
+        issued_on: human_date(award.issued_on),
+        expires_on: award.expires_on.map(human_date),
+        status: status.to_owned(),
+        revocation_reason: award.revocation_reason.clone(),
+        image_url: award_image_url(&app, &award, &badge).filter(|_| !revoked).or_else(|| badge_image_url(&app, &badge)),
+        png_url: baked_url(ImageKind::Png),
+        svg_url: baked_url(ImageKind::Svg),
+        just_accepted: false,
+    };
+    let mut response = render(&page);
+    if revoked {
+        *response.status_mut() = StatusCode::GONE;
+        response.extensions_mut().insert(FinalBody);
+    }
+    Ok(response)
+}
+
+async fn baked_png(State(app): State<App>, AwardIdPath(id): AwardIdPath) -> Result<Response, ApiError> {
+    baked_image(&app, &id, ImageKind::Png).await
+}
+
+async fn baked_svg(State(app): State<App>, AwardIdPath(id): AwardIdPath) -> Result<Response, ApiError> {
+    baked_image(&app, &id, ImageKind::Svg).await
+}
+
+/// Serves the baked image of a public award. Revoked awards answer 410.
+async fn baked_image(app: &App, id: &badges_shared::domain::AwardId, kind: ImageKind) -> Result<Response, ApiError> {
+    let (award, badge) = public_award(app, id).await?;
+    if award.status == AwardStatus::Revoked {
+        return Err(ApiError::new(StatusCode::GONE, "revoked", "this award has been revoked"));
+    }
+    let missing = || ApiError::not_found(format!("this badge has no {} image", kind.extension().to_uppercase()));
+    if !badge.images.contains(&kind) {
+        return Err(missing());
+    }
+    let key = baked_image_key(id, kind);
+    let image = match app.images.get(&key).await.map_err(badges_shared::service::ServiceError::from)? {
+        Some(image) => image,
+        None => {
+            // Baked images are written on acceptance; bake again if the copy
+            // is missing, for example after the badge image changed.
+            badges_shared::service::claims::bake_award_images(app, &award, &badge).await?;
+            app.images
+                .get(&key)
+                .await
+                .map_err(badges_shared::service::ServiceError::from)?
+                .ok_or_else(missing)?
+        }
+    };
+    let mut response = image.bytes.into_response();
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(kind.content_type()));
+    response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    Ok(response)
+}
+
+async fn verify_page(State(app): State<App>) -> Response {
+    render(&VerifyPage { site: Site::new(&app.settings) })
+}

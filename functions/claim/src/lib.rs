@@ -1,0 +1,101 @@
+//! Claim routes: the page a claim link opens, and accept / decline.
+
+use axum::Router;
+use axum::extract::{Query, Request, State};
+use axum::http::header::{CACHE_CONTROL, LOCATION, REFERRER_POLICY};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use badges_shared::App;
+use badges_shared::domain::{AwardId, AwardStatus};
+use badges_shared::openbadges::{badge_image_key, preferred_image};
+use badges_shared::service::claims::{self, Claim};
+use badges_shared::web::error::ApiError;
+use badges_shared::web::extract::{AwardIdPath, media_type, parse_form, read_body};
+use badges_shared::web::pages::{BadgeView, ClaimPage, DeclinedPage, Site, render};
+
+pub fn router(app: App) -> Router {
+    Router::new()
+        .route("/claim/{award_id}", get(claim_page))
+        .route("/claim/{award_id}/accept", post(accept))
+        .route("/claim/{award_id}/decline", post(decline))
+        .with_state(app)
+}
+
+#[derive(Deserialize)]
+struct TokenParam {
+    #[serde(default)]
+    token: String,
+}
+
+fn badge_view(app: &App, claim: &Claim) -> BadgeView {
+    let image_url = preferred_image(&claim.badge).map(|kind| app.images.public_url(&badge_image_key(&claim.badge.id, kind)));
+    BadgeView::new(&app.settings, &claim.badge, image_url)
+}
+
+/// Claim pages carry the token: keep them out of caches and referrers.
+fn private(mut response: Response) -> Response {
+    response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    response
+}
+
+fn see_other(location: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(LOCATION, value);
+    }
+    private(response)
+}
+
+async fn claim_page(
+    State(app): State<App>,
+    AwardIdPath(id): AwardIdPath,
+    Query(TokenParam { token }): Query<TokenParam>,
+) -> Result<Response, ApiError> {
+    let claim = claims::open_claim(&app, &id, &token).await?;
+    if claim.award.status == AwardStatus::Accepted {
+        return Ok(see_other(&app.settings.award_url(&id)));
+    }
+    let page = ClaimPage::new(&Site::new(&app.settings), badge_view(&app, &claim), &claim.award, &token);
+    Ok(private(render(&page)))
+}
+
+/// Reads the `token` field of an accept or decline form.
+async fn form_token(app: &App, request: Request) -> Result<String, ApiError> {
+    let is_form = media_type(request.headers()).is_some_and(|media| media == "application/x-www-form-urlencoded");
+    if !is_form {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the token as a form (application/x-www-form-urlencoded)",
+        )
+        .with_field("Content-Type"));
+    }
+    let body = read_body(request, app.settings.limits.json_body_bytes).await?;
+    let TokenParam { token } = parse_form(&body)?;
+    if token.is_empty() {
+        return Err(ApiError::bad_request("token", "the form has no token; open the link from your email again"));
+    }
+    Ok(token)
+}
+
+async fn accept(State(app): State<App>, AwardIdPath(id): AwardIdPath, request: Request) -> Result<Response, ApiError> {
+    let token = form_token(&app, request).await?;
+    claims::accept(&app, &id, &token).await?;
+    Ok(see_other(&app.settings.award_url(&id)))
+}
+
+async fn decline(State(app): State<App>, AwardIdPath(id): AwardIdPath, request: Request) -> Result<Response, ApiError> {
+    let token = form_token(&app, request).await?;
+    let claim = claims::decline(&app, &id, &token).await?;
+    let page = DeclinedPage {
+        site: Site::new(&app.settings),
+        badge: badge_view(&app, &claim),
+        award_id: AwardId::to_string(&id),
+        token,
+    };
+    Ok(private(render(&page)))
+}

@@ -1,0 +1,144 @@
+//! Notification worker: sends the claim email of each queued award.
+//!
+//! Taking an award moves its notification from `queued` to `sending` with
+//! a versioned write, so two workers (or a retried batch) never send the
+//! same notification twice. The claim token is created here, at sending
+//! time, and only its hash is stored.
+
+use badges_shared::App;
+use badges_shared::domain::{Award, ClaimToken, NotificationStatus};
+use badges_shared::email::claim_email;
+use badges_shared::ports::{MailError, StoreError};
+use badges_shared::tokens::new_token;
+
+/// Awards taken from the queue per store call.
+pub const BATCH_SIZE: usize = 50;
+
+/// What happened to one queued award.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    Sent { message_id: String },
+    /// Another worker took the award first, or it left the queue.
+    Skipped,
+    /// The provider throttled or failed; the award is queued again.
+    Retry,
+    /// The provider rejected the message for good.
+    Failed,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error("the award store failed: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// Sends every queued notification, in batches, until the queue is empty
+/// or a send must be retried later. Returns the number of emails sent.
+pub async fn drain_queue(app: &App) -> Result<usize, WorkerError> {
+    let mut sent = 0;
+    loop {
+        let batch = app.store.queued_awards(BATCH_SIZE).await?;
+        if batch.is_empty() {
+            return Ok(sent);
+        }
+        for award in batch {
+            match deliver(app, award).await? {
+                Delivery::Sent { .. } => sent += 1,
+                // Stop this round: the provider asked us to slow down.
+                Delivery::Retry => return Ok(sent),
+                Delivery::Skipped | Delivery::Failed => {}
+            }
+        }
+    }
+}
+
+/// Sends the claim email of one award if it is still queued.
+pub async fn deliver(app: &App, award: Award) -> Result<Delivery, WorkerError> {
+    if award.notification != NotificationStatus::Queued {
+        return Ok(Delivery::Skipped);
+    }
+
+    // Take the award: only one worker wins this versioned write.
+    let mut taking = award;
+    taking.notification = NotificationStatus::Sending;
+    taking.updated_at = app.clock.now();
+    let taken = match app.store.update_award(&taking).await {
+        Ok(taken) => taken,
+        Err(StoreError::VersionConflict | StoreError::NotFound) => return Ok(Delivery::Skipped),
+        Err(error) => return Err(error.into()),
+    };
+
+    let Some(badge) = app.store.get_badge(&taken.badge_id).await? else {
+        tracing::error!(award_id = %taken.id, badge_id = %taken.badge_id, "award refers to a missing badge");
+        finish(app, taken, NotificationStatus::Failed, Some("the badge no longer exists".into())).await?;
+        return Ok(Delivery::Failed);
+    };
+
+    let now = app.clock.now();
+    let (token, token_hash) = new_token(app.random.as_ref());
+    app.store
+        .add_claim_token(&ClaimToken {
+            award_id: taken.id.clone(),
+            token_hash,
+            created_at: now,
+            expires_at: now + app.settings.claim_token_ttl,
+        })
+        .await?;
+    let claim_url = format!("{}/claim/{}?token={token}", app.settings.base_url, taken.id);
+
+    let email = match claim_email(&app.settings, &taken, &badge, &claim_url) {
+        Ok(email) => email,
+        Err(error) => {
+            tracing::error!(award_id = %taken.id, error = %error, "claim email could not be built");
+            finish(app, taken, NotificationStatus::Failed, Some(error.to_string())).await?;
+            return Ok(Delivery::Failed);
+        }
+    };
+
+    match app.mailer.send(&email).await {
+        Ok(message_id) => {
+            tracing::info!(award_id = %taken.id, message_id = %message_id, "claim email sent");
+            let mut sent = taken;
+            sent.first_sent_at.get_or_insert(now);
+            finish(app, sent, NotificationStatus::Sent, Some(message_id.clone())).await?;
+            Ok(Delivery::Sent { message_id })
+        }
+        Err(MailError::Rejected(reason)) => {
+            tracing::warn!(award_id = %taken.id, reason = %reason, "claim email rejected by the provider");
+            finish(app, taken, NotificationStatus::Failed, Some(reason)).await?;
+            Ok(Delivery::Failed)
+        }
+        Err(error) => {
+            tracing::warn!(award_id = %taken.id, error = %error, "claim email not sent; queued again");
+            finish(app, taken, NotificationStatus::Queued, Some(error.to_string())).await?;
+            Ok(Delivery::Retry)
+        }
+    }
+}
+
+/// Records the outcome of a send on the award taken by this worker.
+async fn finish(
+    app: &App,
+    mut award: Award,
+    status: NotificationStatus,
+    detail: Option<String>,
+) -> Result<(), WorkerError> {
+    award.notification = status;
+    award.notification_detail = detail;
+    award.updated_at = app.clock.now();
+    match app.store.update_award(&award).await {
+        Ok(_) => Ok(()),
+        // Someone changed the award meanwhile (a revocation, for example):
+        // record the outcome on the fresh copy.
+        Err(StoreError::VersionConflict) => {
+            let Some(mut fresh) = app.store.get_award(&award.id).await? else { return Ok(()) };
+            fresh.notification = award.notification;
+            fresh.notification_detail = award.notification_detail;
+            fresh.first_sent_at = fresh.first_sent_at.or(award.first_sent_at);
+            fresh.updated_at = award.updated_at;
+            app.store.update_award(&fresh).await?;
+            Ok(())
+        }
+        Err(error) => Err(error.into()),
+    }
+}

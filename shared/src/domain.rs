@@ -1,0 +1,432 @@
+//! Domain types. Values are validated when they are built, so code that
+//! receives one of these types does not check it again.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Maximum length of an email address (RFC 5321 path limit).
+pub const MAX_EMAIL_LEN: usize = 254;
+
+/// An email address, trimmed and case-folded.
+///
+/// Addresses are compared, stored and hashed in this form. The check is
+/// deliberately practical rather than a full RFC 5322 parser: one `@`, a
+/// non-empty local part of at most 64 bytes without spaces, and a domain
+/// with at least one dot made of letters, digits and hyphens.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct EmailAddress(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidEmail {
+    #[error("the email address is empty")]
+    Empty,
+    #[error("the email address is longer than {MAX_EMAIL_LEN} characters")]
+    TooLong,
+    #[error("the email address must contain exactly one '@'")]
+    AtSign,
+    #[error("the part before '@' is empty, too long or contains spaces or invalid characters")]
+    LocalPart,
+    #[error("the domain after '@' is not a valid host name with a dot")]
+    Domain,
+}
+
+impl EmailAddress {
+    pub fn parse(raw: &str) -> Result<Self, InvalidEmail> {
+        let folded = raw.trim().to_lowercase();
+        if folded.is_empty() {
+            return Err(InvalidEmail::Empty);
+        }
+        if folded.len() > MAX_EMAIL_LEN {
+            return Err(InvalidEmail::TooLong);
+        }
+        let mut parts = folded.split('@');
+        let (Some(local), Some(domain), None) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(InvalidEmail::AtSign);
+        };
+        let local_ok = !local.is_empty()
+            && local.len() <= 64
+            && !local.starts_with('.')
+            && !local.ends_with('.')
+            && !local.contains("..")
+            && local.chars().all(|c| {
+                c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c)
+            });
+        if !local_ok {
+            return Err(InvalidEmail::LocalPart);
+        }
+        let labels: Vec<&str> = domain.split('.').collect();
+        let domain_ok = labels.len() >= 2
+            && labels.iter().all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+                    && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+            });
+        if !domain_ok {
+            return Err(InvalidEmail::Domain);
+        }
+        Ok(Self(folded))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for EmailAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for EmailAddress {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        EmailAddress::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Maximum length of a badge id.
+pub const MAX_BADGE_ID_LEN: usize = 80;
+
+/// A badge class id: a URL slug of lowercase ASCII letters, digits and
+/// single hyphens, 1 to 80 characters.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct BadgeId(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a badge id is 1 to {MAX_BADGE_ID_LEN} lowercase letters, digits and single hyphens, such as 'rda-serials-2026'")]
+pub struct InvalidBadgeId;
+
+impl BadgeId {
+    pub fn parse(raw: &str) -> Result<Self, InvalidBadgeId> {
+        let ok = !raw.is_empty()
+            && raw.len() <= MAX_BADGE_ID_LEN
+            && !raw.starts_with('-')
+            && !raw.ends_with('-')
+            && !raw.contains("--")
+            && raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if ok { Ok(Self(raw.to_owned())) } else { Err(InvalidBadgeId) }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for BadgeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for BadgeId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        BadgeId::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
+/// An award id: 26 characters of lowercase base32 (128 random bits), so it
+/// is safe in URLs, file names and S3 keys.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct AwardId(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("an award id is 26 characters of a-z and 2-7")]
+pub struct InvalidAwardId;
+
+impl AwardId {
+    pub const LEN: usize = 26;
+
+    pub fn parse(raw: &str) -> Result<Self, InvalidAwardId> {
+        let ok = raw.len() == Self::LEN
+            && raw.bytes().all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b));
+        if ok { Ok(Self(raw.to_owned())) } else { Err(InvalidAwardId) }
+    }
+
+    /// Builds an id from 16 random bytes.
+    pub fn from_random(bytes: [u8; 16]) -> Self {
+        Self(crate::encoding::base32_lower(&bytes))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for AwardId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for AwardId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        AwardId::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
+/// What earning a badge takes: a narrative, a URL, or both.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Criteria {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub narrative: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// Media type of a stored badge image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImageKind {
+    Png,
+    Svg,
+}
+
+impl ImageKind {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            ImageKind::Png => "image/png",
+            ImageKind::Svg => "image/svg+xml",
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            ImageKind::Png => "png",
+            ImageKind::Svg => "svg",
+        }
+    }
+}
+
+/// A badge class: what is awarded for one learning activity.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BadgeClass {
+    pub id: BadgeId,
+    pub name: String,
+    pub description: String,
+    pub criteria: Criteria,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Learning format shown to people, such as "Webinar" or "Web Course".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_after_days: Option<u32>,
+    /// Image formats stored for this badge. An SVG badge also has a PNG
+    /// rendering, because social networks do not show SVG previews.
+    #[serde(default)]
+    pub images: Vec<ImageKind>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Whether the recipient has answered the award, or staff revoked it.
+/// "expired" is not stored: it is derived from `expires_on`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AwardStatus {
+    Pending,
+    Accepted,
+    Declined,
+    Revoked,
+}
+
+impl AwardStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AwardStatus::Pending => "pending",
+            AwardStatus::Accepted => "accepted",
+            AwardStatus::Declined => "declined",
+            AwardStatus::Revoked => "revoked",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "pending" => Some(AwardStatus::Pending),
+            "accepted" => Some(AwardStatus::Accepted),
+            "declined" => Some(AwardStatus::Declined),
+            "revoked" => Some(AwardStatus::Revoked),
+            _ => None,
+        }
+    }
+}
+
+/// Where the award's claim email is in its delivery lifecycle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NotificationStatus {
+    /// Waiting for the notification worker.
+    Queued,
+    /// Taken by a worker that has not finished sending yet.
+    Sending,
+    Sent,
+    Delivered,
+    Bounced,
+    Complained,
+    /// Not sent because the address is suppressed.
+    Suppressed,
+    /// Sending failed with a permanent error.
+    Failed,
+}
+
+impl NotificationStatus {
+    pub const ALL: [NotificationStatus; 8] = [
+        NotificationStatus::Queued,
+        NotificationStatus::Sending,
+        NotificationStatus::Sent,
+        NotificationStatus::Delivered,
+        NotificationStatus::Bounced,
+        NotificationStatus::Complained,
+        NotificationStatus::Suppressed,
+        NotificationStatus::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotificationStatus::Queued => "queued",
+            NotificationStatus::Sending => "sending",
+            NotificationStatus::Sent => "sent",
+            NotificationStatus::Delivered => "delivered",
+            NotificationStatus::Bounced => "bounced",
+            NotificationStatus::Complained => "complained",
+            NotificationStatus::Suppressed => "suppressed",
+            NotificationStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.as_str() == raw)
+    }
+}
+
+/// The person an award is for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recipient {
+    pub email: EmailAddress,
+    pub name: String,
+}
+
+/// One badge awarded to one recipient for one session.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Award {
+    pub id: AwardId,
+    pub badge_id: BadgeId,
+    pub recipient: Recipient,
+    /// Session label; empty when the badge is awarded once per person.
+    pub session: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
+    pub issued_on: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_on: Option<DateTime<Utc>>,
+    /// Salt of the hashed recipient identity in the Open Badges assertion.
+    pub salt: String,
+    pub status: AwardStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_reason: Option<String>,
+    pub notification: NotificationStatus,
+    /// Provider message id, bounce type or failure reason of the last
+    /// notification.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notification_detail: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_sent_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub responded_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Optimistic-concurrency version, incremented by every update.
+    pub version: u64,
+}
+
+impl Award {
+    pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
+        self.expires_on.is_some_and(|expires| expires <= now)
+    }
+
+    /// Returns the status shown to people: `expired` overrides `accepted`
+    /// and `pending` once `expires_on` has passed.
+    pub fn display_status(&self, now: DateTime<Utc>) -> &'static str {
+        match self.status {
+            AwardStatus::Accepted | AwardStatus::Pending if self.is_expired(now) => "expired",
+            status => status.as_str(),
+        }
+    }
+}
+
+/// A claim-link token as stored: only its SHA-256 hash is kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClaimToken {
+    pub award_id: AwardId,
+    pub token_hash: [u8; 32],
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The issuing organisation, from configuration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Issuer {
+    pub name: String,
+    /// The organisation's homepage.
+    pub url: String,
+    pub email: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_is_trimmed_and_case_folded() {
+        let email = EmailAddress::parse("  AOkafor@Library.Example.org ").unwrap();
+        assert_eq!(email.as_str(), "aokafor@library.example.org");
+    }
+
+    #[test]
+    fn email_rejects_common_mistakes() {
+        for (raw, expected) in [
+            ("", InvalidEmail::Empty),
+            ("bob.keller(at)example.com", InvalidEmail::AtSign),
+            ("a@b@example.com", InvalidEmail::AtSign),
+            ("@example.com", InvalidEmail::LocalPart),
+            ("john doe@example.com", InvalidEmail::LocalPart),
+            ("jane@localhost", InvalidEmail::Domain),
+            ("jane@exa_mple.com", InvalidEmail::Domain),
+            ("jane@example..com", InvalidEmail::Domain),
+        ] {
+            assert_eq!(EmailAddress::parse(raw), Err(expected), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn email_accepts_plus_and_non_latin_domains() {
+        assert!(EmailAddress::parse("lin.wei+ce@univ.example.edu").is_ok());
+        assert!(EmailAddress::parse("li.hua@例子.中国").is_ok());
+    }
+
+    #[test]
+    fn badge_id_is_a_slug() {
+        assert!(BadgeId::parse("rda-serials-2026").is_ok());
+        for bad in ["", "RDA", "a--b", "-a", "a-", "a b", "a/b", &"x".repeat(81)] {
+            assert!(BadgeId::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn award_id_round_trips_random_bytes() {
+        let id = AwardId::from_random([7; 16]);
+        assert_eq!(id.as_str().len(), AwardId::LEN);
+        assert_eq!(AwardId::parse(id.as_str()), Ok(id));
+        assert!(AwardId::parse("../../etc/passwd").is_err());
+    }
+}
