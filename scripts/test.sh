@@ -23,6 +23,54 @@ prepare_ob2_validator() {
   echo "BADGES_OB2_VALIDATE=$BADGES_OB2_VALIDATE"
 }
 
+# Install the AWS emulator (moto in server mode, pinned in
+# scripts/requirements-moto.txt) into its own virtual environment, because
+# its dependencies conflict with the validator's pins.
+prepare_moto() {
+  local venv="${BADGES_MOTO_VENV:-$repo_root/.venv-moto}"
+  local requirements="$repo_root/scripts/requirements-moto.txt"
+  moto_server_bin="$venv/bin/moto_server"
+  if [[ -x "$moto_server_bin" ]] && cmp -s "$requirements" "$venv/.installed-requirements.txt"; then
+    return 0
+  fi
+  log_step "Installing moto into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps --require-virtualenv -r "$requirements"
+  cp -- "$requirements" "$venv/.installed-requirements.txt"
+}
+
+# Start moto on a free loopback port and export its address for the tests.
+# The EXIT trap stops it by its PID.
+start_moto() {
+  local port log
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+  log="$repo_root/target/moto-server.log"
+  mkdir -p -- "$repo_root/target"
+  log_step "Starting moto on 127.0.0.1:$port (log: $log)"
+  "$moto_server_bin" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+  moto_pid=$!
+  trap stop_services EXIT
+  local attempt
+  for attempt in $(seq 1 100); do
+    if curl --silent --fail --output /dev/null "http://127.0.0.1:$port/moto-api/data.json"; then
+      export BADGES_TEST_AWS_ENDPOINT="http://127.0.0.1:$port"
+      echo "BADGES_TEST_AWS_ENDPOINT=$BADGES_TEST_AWS_ENDPOINT"
+      return 0
+    fi
+    kill -0 "$moto_pid" 2>/dev/null || { cat -- "$log" >&2; echo "moto exited before it was ready" >&2; return 1; }
+    sleep 0.2
+  done
+  echo "moto did not answer on port $port within 20 seconds" >&2
+  return 1
+}
+
+stop_services() {
+  if [[ -n "${moto_pid:-}" ]]; then
+    kill "$moto_pid" 2>/dev/null || true
+    wait "$moto_pid" 2>/dev/null || true
+  fi
+}
+
 run_cargo_tests() {
   local command=(cargo test --workspace --locked "$@")
   log_step "Running ${command[*]}"
@@ -32,6 +80,8 @@ run_cargo_tests() {
 main() {
   cd -- "$repo_root"
   prepare_ob2_validator
+  prepare_moto
+  start_moto
   run_cargo_tests "$@"
   log_step "All tests passed."
 }

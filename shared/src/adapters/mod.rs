@@ -1,5 +1,6 @@
 //! Embedded adapters: everything the local binary needs, on the local disk.
 
+pub mod aws;
 pub mod folder;
 pub mod outbox;
 pub mod sqlite;

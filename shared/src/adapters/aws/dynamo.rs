@@ -1,0 +1,1 @@
+//! Placeholder until this adapter is written.
