@@ -39,7 +39,7 @@ impl EmailAddress {
         if folded.is_empty() {
             return Err(InvalidEmail::Empty);
         }
-        if folded.len() > MAX_EMAIL_LEN {
+        if folded.chars().count() > MAX_EMAIL_LEN {
             return Err(InvalidEmail::TooLong);
         }
         let mut parts = folded.split('@');

@@ -224,7 +224,7 @@ async fn import(State(app): State<App>, RawQuery(query): RawQuery, request: Requ
         .badge_id
         .ok_or_else(|| ApiError::bad_request("badge_id", "badge_id is required, as in ?badge_id=rda-serials-2026"))?;
     let badge_id = BadgeId::parse(&raw_badge).map_err(|error| ApiError::bad_request("badge_id", error.to_string()))?;
-    let session = session_label(params.session.as_deref())?;
+    let session = session_label(params.session.as_deref()).map_err(|error| ApiError::bad_request("session", error.to_string()))?;
     let media = media_type(request.headers());
     if !media.as_deref().is_some_and(|media| CSV_MEDIA_TYPES.contains(&media)) {
         return Err(ApiError::new(

@@ -123,7 +123,6 @@ async fn award(State(app): State<App>, AwardIdPath(id): AwardIdPath, headers: He
         image_url: award_image_url(&app, &award, &badge).filter(|_| !revoked).or_else(|| badge_image_url(&app, &badge)),
         png_url: baked_url(ImageKind::Png),
         svg_url: baked_url(ImageKind::Svg),
-        just_accepted: false,
     };
     let mut response = render(&page);
     if revoked {
@@ -155,8 +154,8 @@ async fn baked_image(app: &App, id: &badges_shared::domain::AwardId, kind: Image
     let image = match app.images.get(&key).await.map_err(badges_shared::service::ServiceError::from)? {
         Some(image) => image,
         None => {
-            // Baked images are written on acceptance; bake again if the copy
-            // is missing, for example after the badge image changed.
+            // Baked images are written on acceptance and when the badge image
+            // changes; bake again if the copy is missing all the same.
             badges_shared::service::claims::bake_award_images(app, &award, &badge).await?;
             app.images
                 .get(&key)

@@ -13,7 +13,7 @@ use badges_shared::domain::{AwardId, AwardStatus};
 use badges_shared::openbadges::{badge_image_key, preferred_image};
 use badges_shared::service::claims::{self, Claim};
 use badges_shared::web::error::ApiError;
-use badges_shared::web::extract::{AwardIdPath, media_type, parse_form, read_body};
+use badges_shared::web::extract::{media_type, parse_form, read_body};
 use badges_shared::web::pages::{BadgeView, ClaimPage, DeclinedPage, Site, render};
 
 pub fn router(app: App) -> Router {
@@ -21,6 +21,7 @@ pub fn router(app: App) -> Router {
         .route("/claim/{award_id}", get(claim_page))
         .route("/claim/{award_id}/accept", post(accept))
         .route("/claim/{award_id}/decline", post(decline))
+        .layer(axum::middleware::map_response(private_response))
         .with_state(app)
 }
 
@@ -35,7 +36,27 @@ fn badge_view(app: &App, claim: &Claim) -> BadgeView {
     BadgeView::new(&app.settings, &claim.badge, image_url)
 }
 
-/// Claim pages carry the token: keep them out of caches and referrers.
+async fn private_response(response: Response) -> Response {
+    private(response)
+}
+
+/// The award id of a claim link. A malformed id gets the same answer as a
+/// wrong token, with the page that explains how to get a new link.
+struct ClaimId(AwardId);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClaimId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let invalid = || ApiError::from(claims::ClaimError::Invalid);
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state).await.map_err(|_| invalid())?;
+        AwardId::parse(&raw).map(ClaimId).map_err(|_| invalid())
+    }
+}
+
+/// Claim pages and their errors carry the token: keep them out of caches
+/// and referrers.
 fn private(mut response: Response) -> Response {
     response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response.headers_mut().insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
@@ -52,7 +73,7 @@ fn see_other(location: &str) -> Response {
 
 async fn claim_page(
     State(app): State<App>,
-    AwardIdPath(id): AwardIdPath,
+    ClaimId(id): ClaimId,
     Query(TokenParam { token }): Query<TokenParam>,
 ) -> Result<Response, ApiError> {
     let claim = claims::open_claim(&app, &id, &token).await?;
@@ -82,13 +103,13 @@ async fn form_token(app: &App, request: Request) -> Result<String, ApiError> {
     Ok(token)
 }
 
-async fn accept(State(app): State<App>, AwardIdPath(id): AwardIdPath, request: Request) -> Result<Response, ApiError> {
+async fn accept(State(app): State<App>, ClaimId(id): ClaimId, request: Request) -> Result<Response, ApiError> {
     let token = form_token(&app, request).await?;
     claims::accept(&app, &id, &token).await?;
     Ok(see_other(&app.settings.award_url(&id)))
 }
 
-async fn decline(State(app): State<App>, AwardIdPath(id): AwardIdPath, request: Request) -> Result<Response, ApiError> {
+async fn decline(State(app): State<App>, ClaimId(id): ClaimId, request: Request) -> Result<Response, ApiError> {
     let token = form_token(&app, request).await?;
     let claim = claims::decline(&app, &id, &token).await?;
     let page = DeclinedPage {

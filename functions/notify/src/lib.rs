@@ -6,7 +6,7 @@
 //! time, and only its hash is stored.
 
 use badges_shared::App;
-use badges_shared::domain::{Award, ClaimToken, NotificationStatus};
+use badges_shared::domain::{Award, AwardStatus, ClaimToken, NotificationStatus};
 use badges_shared::email::claim_email;
 use badges_shared::ports::{MailError, StoreError};
 use badges_shared::tokens::new_token;
@@ -67,6 +67,27 @@ pub async fn deliver(app: &App, award: Award) -> Result<Delivery, WorkerError> {
         Err(StoreError::VersionConflict | StoreError::NotFound) => return Ok(Delivery::Skipped),
         Err(error) => return Err(error.into()),
     };
+
+    match send_taken(app, taken.clone()).await {
+        Ok(delivery) => Ok(delivery),
+        Err(error) => {
+            // Put the award back in the queue so that a later round retries it.
+            tracing::error!(award_id = %taken.id, error = %error, "sending failed; award queued again");
+            if let Err(requeue) = finish(app, taken, NotificationStatus::Queued, Some("sending failed; retrying".into())).await {
+                tracing::error!(error = %requeue, "the award could not be queued again and stays in sending");
+            }
+            Err(error)
+        }
+    }
+}
+
+/// Sends the claim email of an award this worker has taken.
+async fn send_taken(app: &App, taken: Award) -> Result<Delivery, WorkerError> {
+    if taken.status == AwardStatus::Revoked || taken.status == AwardStatus::Accepted {
+        let detail = format!("not sent: the award is {}", taken.status.as_str());
+        finish(app, taken, NotificationStatus::Failed, Some(detail)).await?;
+        return Ok(Delivery::Skipped);
+    }
 
     let Some(badge) = app.store.get_badge(&taken.badge_id).await? else {
         tracing::error!(award_id = %taken.id, badge_id = %taken.badge_id, "award refers to a missing badge");

@@ -185,6 +185,10 @@ pub async fn revoke_award(app: &App, id: &AwardId, reason: &str) -> Result<Award
         Ok(())
     })
     .await?;
+    // The public image URLs must stop serving the badge too.
+    for kind in [crate::domain::ImageKind::Png, crate::domain::ImageKind::Svg] {
+        app.images.delete(&crate::openbadges::baked_image_key(id, kind)).await?;
+    }
     tracing::info!(award_id = %award.id, badge_id = %award.badge_id, "award revoked");
     Ok(award)
 }

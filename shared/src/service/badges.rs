@@ -3,7 +3,8 @@
 use serde::Deserialize;
 
 use crate::app::App;
-use crate::domain::{BadgeClass, BadgeId, Criteria, ImageKind, Issuer};
+use crate::domain::{AwardStatus, BadgeClass, BadgeId, Criteria, ImageKind, Issuer};
+use crate::ports::{AwardQuery, StatusFilter};
 use crate::images::{self, ImageFormat};
 use crate::openbadges::{badge_image_key, is_http_url};
 use crate::ports::StoreError;
@@ -172,8 +173,11 @@ pub async fn set_badge_image(
     bytes: &[u8],
 ) -> Result<BadgeClass, ServiceError> {
     let mut badge = load_badge(app, id).await?;
-    images::check_upload(bytes, declared)
-        .map_err(|rejected| ServiceError::invalid("body", rejected.message()))?;
+    images::check_upload(bytes, declared).map_err(|rejected| ServiceError::Rejected {
+        code: rejected.code(),
+        field: "body".into(),
+        message: rejected.message(),
+    })?;
 
     let mut stored = Vec::new();
     match declared {
@@ -194,7 +198,38 @@ pub async fn set_badge_image(
     badge.images = stored;
     badge.updated_at = app.clock.now();
     app.store.update_badge(&badge).await?;
+    rebake_accepted_awards(app, &badge).await?;
     Ok(badge)
+}
+
+/// Bakes the new image into every accepted award of the badge, so that
+/// downloads and embeds show the image staff uploaded last.
+async fn rebake_accepted_awards(app: &App, badge: &BadgeClass) -> Result<(), ServiceError> {
+    let mut cursor = None;
+    loop {
+        let query = AwardQuery {
+            badge_id: Some(badge.id.clone()),
+            email: None,
+            status: Some(StatusFilter::Is(AwardStatus::Accepted)),
+            notification: None,
+            limit: 200,
+            cursor,
+            now: app.clock.now(),
+        };
+        let page = app.store.list_awards(&query).await?;
+        for award in &page.items {
+            for kind in [ImageKind::Png, ImageKind::Svg] {
+                if !badge.images.contains(&kind) {
+                    app.images.delete(&crate::openbadges::baked_image_key(&award.id, kind)).await?;
+                }
+            }
+            crate::service::claims::bake_award_images(app, award, badge).await?;
+        }
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return Ok(()),
+        }
+    }
 }
 
 /// The demo catalogue file: an issuer and a list of badge classes.

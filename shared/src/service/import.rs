@@ -75,7 +75,8 @@ pub async fn import_roster(
         .get_badge(badge_id)
         .await?
         .ok_or_else(|| ServiceError::not_found(format!("no badge has id {:?}", badge_id.as_str()), Some("badge_id")))?;
-    let roster = parse_roster(bytes, options).map_err(|error| ServiceError::Invalid {
+    let roster = parse_roster(bytes, options).map_err(|error| ServiceError::Rejected {
+        code: error.code(),
         field: error.field().unwrap_or("body").to_owned(),
         message: error.to_string(),
     })?;
@@ -90,12 +91,12 @@ pub async fn import_roster(
                 row.line,
                 new_award(app, &badge, Recipient { email: row.email.clone(), name }, session.clone(), None, issued_on, None),
             )),
-            Err(error) => rows.push(RowReport {
-                line: row.line,
-                reason: "invalid_name".into(),
-                message: error.to_string(),
-                details: serde_json::Map::new(),
-            }),
+            Err(error) => {
+                let mut details = serde_json::Map::new();
+                details.insert("email".into(), Value::String(row.email.to_string()));
+                details.insert("name".into(), Value::String(row.name.chars().take(200).collect()));
+                rows.push(RowReport { line: row.line, reason: "invalid_name".into(), message: error.to_string(), details });
+            }
         }
     }
     let not_awarded = rows.len();

@@ -19,6 +19,9 @@ pub enum ServiceError {
     /// A request value is invalid.
     #[error("{message}")]
     Invalid { field: String, message: String },
+    /// A request value is invalid, with a specific error code.
+    #[error("{message}")]
+    Rejected { code: &'static str, field: String, message: String },
     /// The request conflicts with the current state.
     #[error("{message}")]
     Conflict { code: &'static str, message: String },

@@ -37,8 +37,9 @@ pub async fn require_admin(token: AdminToken, request: Request, next: Next) -> R
         .headers()
         .get(AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
-        .map(str::trim);
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
     match presented {
         Some(presented) if token.matches(presented) => next.run(request).await,
         Some(_) => unauthorized("the admin token is not valid"),

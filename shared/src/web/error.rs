@@ -83,6 +83,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::Invalid { field, message } => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", message).with_field(field)
             }
+            ServiceError::Rejected { code, field, message } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message).with_field(field)
+            }
             ServiceError::Conflict { code, message } => ApiError::new(StatusCode::CONFLICT, code, message),
             ServiceError::Internal(source) => {
                 tracing::error!(error = %source, "request failed");

@@ -16,9 +16,34 @@ pub fn media_type(headers: &HeaderMap) -> Option<String> {
     Some(value.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
 }
 
+/// How much of an oversized body is read and discarded before the 413
+/// answer. Reading it lets the client receive the answer instead of a
+/// connection reset; past this amount the connection is closed.
+const OVERSIZED_DRAIN_BYTES: usize = 64 * 1024 * 1024;
+
 /// Reads the whole body, answering 413 when it is over `limit` bytes.
 pub async fn read_body(request: Request, limit: usize) -> Result<Bytes, ApiError> {
-    axum::body::to_bytes(request.into_body(), limit).await.map_err(|_| body_too_large(limit))
+    use http_body_util::BodyExt as _;
+
+    let mut body = request.into_body();
+    let mut collected = Vec::new();
+    let mut total = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| ApiError::bad_request("body", "the request body could not be read"))?;
+        let Ok(data) = frame.into_data() else { continue };
+        total += data.len();
+        if total > limit {
+            if total > OVERSIZED_DRAIN_BYTES {
+                break;
+            }
+            continue;
+        }
+        collected.extend_from_slice(&data);
+    }
+    if total > limit {
+        return Err(body_too_large(limit));
+    }
+    Ok(Bytes::from(collected))
 }
 
 pub fn body_too_large(limit: usize) -> ApiError {

@@ -47,7 +47,7 @@ pub async fn error_pages(site: Site, request: Request, next: Next) -> Response {
     }
 
     let error = match response.extensions().get::<ErrorBody>() {
-        Some(ErrorBody(error)) if !html => return response,
+        Some(ErrorBody(_)) if !html => return response,
         Some(ErrorBody(error)) => error.clone(),
         None => error_for_status(status, &path),
     };

@@ -173,8 +173,6 @@ pub struct AwardPage {
     pub image_url: Option<String>,
     pub png_url: Option<String>,
     pub svg_url: Option<String>,
-    /// Set right after the recipient accepted.
-    pub just_accepted: bool,
 }
 
 #[derive(Template)]
