@@ -339,6 +339,10 @@ pub struct Award {
     /// notification.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notification_detail: Option<String>,
+    /// Provider message id of the latest claim email; SES events about
+    /// older messages are ignored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_sent_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

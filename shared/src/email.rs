@@ -44,12 +44,14 @@ struct ClaimHtml<'a> {
     content: &'a ClaimContent<'a>,
 }
 
-/// Builds the claim email for one award.
+/// Builds the claim email for one award. `unique` makes the Message-ID
+/// unique among resends of the same award (for example random hex).
 pub fn claim_email(
     settings: &Settings,
     award: &Award,
     badge: &BadgeClass,
     claim_url: &str,
+    unique: &str,
 ) -> Result<OutgoingEmail, EmailError> {
     let content = ClaimContent {
         recipient_name: award.recipient.name.trim(),
@@ -75,7 +77,9 @@ pub fn claim_email(
     let to = Mailbox::new(to_name, award.recipient.email.as_str().parse().map_err(|_| EmailError::Recipient)?);
     let subject = format!("Your badge from {}: {}", settings.issuer.name, badge.name);
 
+    let sender_domain = settings.issuer.email.rsplit('@').next().unwrap_or("localhost");
     let message = Message::builder()
+        .message_id(Some(format!("<{}.{unique}@{sender_domain}>", award.id)))
         .from(from)
         .to(to)
         .subject(subject)
@@ -87,6 +91,7 @@ pub fn claim_email(
 
     Ok(OutgoingEmail {
         to: award.recipient.email.clone(),
+        award_id: Some(award.id.clone()),
         raw: message.formatted(),
         claim_links: vec![claim_url.to_owned()],
     })

@@ -5,6 +5,7 @@
 
 pub mod adapters;
 pub mod app;
+pub mod aws;
 pub mod domain;
 pub mod email;
 pub mod encoding;

@@ -123,6 +123,9 @@ pub trait ImageStore: Send + Sync {
 #[derive(Debug, Clone)]
 pub struct OutgoingEmail {
     pub to: EmailAddress,
+    /// The award the message is about. SES tags the message with it, so
+    /// delivery, bounce and complaint events name the award.
+    pub award_id: Option<AwardId>,
     pub raw: Vec<u8>,
     /// Claim links in the message. Only the development outbox prints them;
     /// other mailers must not log them.

@@ -54,7 +54,7 @@ async fn malformed_json_names_the_field() {
     let response = send(r#"{"badge_id": "rda-serials-cataloging-update", "recipient": {"name": "No Email"}}"#).await.unwrap();
     assert_eq!(response.status().as_u16(), 400);
     let error: Value = response.json().await.unwrap();
-    assert_eq!(error_field(&error), "recipient", "{error}");
+    assert_eq!(error_field(&error), "recipient.email", "{error}");
     assert!(error["error"]["message"].as_str().unwrap().contains("email"));
 
     let response = send(r#"{"badge_id": "rda-serials-cataloging-update", "recipient": {"email": "not-an-email"}}"#).await.unwrap();
@@ -149,6 +149,10 @@ async fn csv_without_email_column_writes_nothing() {
     assert_eq!(status, 422);
     assert_eq!(error_field(&error), "email_column");
 
+    let (status, error) = server.admin_body(&format!("{path}&min_minutes=abc"), "text/csv", b"Email\na@example.org\n".to_vec()).await;
+    assert_eq!(status, 400);
+    assert_eq!(error_field(&error), "min_minutes");
+
     let (status, error) = server.admin_body(&format!("{path}&colour=red"), "text/csv", b"Email\na@example.org\n".to_vec()).await;
     assert_eq!(status, 400);
     assert_eq!(error_field(&error), "colour", "{error}");
@@ -169,7 +173,9 @@ async fn badge_validation_names_the_field() {
         (json!({ "id": "ok-id", "name": " ", "description": "D", "criteria": "C" }), 422, "name"),
         (json!({ "id": "ok-id", "name": "N", "description": "D", "criteria": { "url": "ftp://x" } }), 422, "criteria.url"),
         (json!({ "id": "ok-id", "name": "N", "description": "D", "criteria": {} }), 422, "criteria"),
-        (json!({ "id": "ok-id", "name": "N", "criteria": "C" }), 400, "body"),
+        (json!({ "id": "ok-id", "name": "N", "criteria": "C" }), 400, "description"),
+        (json!({ "id": "ok-id", "name": "Line\r\nBcc: someone@example.org", "description": "D", "criteria": "C" }), 422, "name"),
+        (json!({ "id": "ok-id", "name": "N", "description": "Bell \u{7}", "criteria": "C" }), 422, "description"),
         (json!({ "id": DEMO_BADGE, "name": "N", "description": "D", "criteria": "C" }), 409, ""),
     ];
     for (body, expected_status, expected_field) in cases {

@@ -1,9 +1,15 @@
 //! End-to-end tests over HTTP against the local server. Each test starts
 //! its own server on a random loopback port with its own data folder.
 
+mod aws_flow;
 mod aws_support;
 mod bad_input;
 mod claim_flow;
+mod contract_media;
+mod contract_store;
 mod errors;
+mod fault_injection;
 mod import;
+mod infra;
+mod lambda_events;
 mod support;

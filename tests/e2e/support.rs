@@ -23,9 +23,14 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start() -> TestServer {
+        Self::start_with(badges_local::Backend::Embedded).await
+    }
+
+    pub async fn start_with(backend: badges_local::Backend) -> TestServer {
         let folder = tempfile::tempdir().expect("temporary folder");
         let data_dir = folder.path().join("data");
         let running = badges_local::start(Options {
+            backend,
             listen: "127.0.0.1:0".parse().unwrap(),
             data_dir: data_dir.clone(),
             base_url: None,

@@ -196,7 +196,7 @@ async fn create_award(State(app): State<App>, JsonBody(input): JsonBody<AwardInp
 struct ImportParams {
     badge_id: Option<String>,
     session: Option<String>,
-    min_minutes: Option<u32>,
+    min_minutes: Option<String>,
     email_column: Option<String>,
     name_column: Option<String>,
     first_name_column: Option<String>,
@@ -245,7 +245,15 @@ async fn import(State(app): State<App>, RawQuery(query): RawQuery, request: Requ
         roles: params.roles.map(|roles| {
             roles.split(',').map(|role| role.trim().to_owned()).filter(|role| !role.is_empty()).collect()
         }),
-        min_minutes: params.min_minutes,
+        min_minutes: params
+            .min_minutes
+            .as_deref()
+            .map(|raw| {
+                raw.trim().parse::<u32>().map_err(|_| {
+                    ApiError::bad_request("min_minutes", format!("min_minutes must be a whole number of minutes, such as 45, not {raw:?}"))
+                })
+            })
+            .transpose()?,
         max_rows: app.settings.limits.import_rows,
     };
 
@@ -261,7 +269,7 @@ struct ListParams {
     email: Option<String>,
     status: Option<String>,
     notification: Option<String>,
-    limit: Option<usize>,
+    limit: Option<String>,
     cursor: Option<String>,
 }
 
@@ -300,7 +308,10 @@ async fn list_awards(State(app): State<App>, RawQuery(query): RawQuery) -> Resul
         })
         .transpose()?;
     let max = app.settings.limits.page_size_max;
-    let limit = params.limit.unwrap_or(DEFAULT_PAGE_SIZE);
+    let limit = match params.limit.as_deref() {
+        None => DEFAULT_PAGE_SIZE,
+        Some(raw) => raw.trim().parse::<usize>().unwrap_or(0),
+    };
     if limit == 0 || limit > max {
         return Err(ApiError::bad_request("limit", format!("limit must be between 1 and {max}")));
     }

@@ -37,9 +37,41 @@ pub const ADMIN_TOKEN_FILE: &str = "admin-token";
 /// How often the worker looks for queued notifications when nothing wakes it.
 const WORKER_POLL: Duration = Duration::from_secs(5);
 
+/// Where the server keeps its data.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    /// SQLite file, image folder and outbox folder in the data folder.
+    Embedded,
+    /// DynamoDB, S3 and SES v2.
+    Aws(AwsBackend),
+}
+
+/// The AWS resources of `Backend::Aws`.
+#[derive(Debug, Clone)]
+pub struct AwsBackend {
+    pub config: aws_config::SdkConfig,
+    pub resources: badges_shared::aws::Resources,
+    pub ses: badges_shared::adapters::aws::ses::SesSettings,
+    /// Create the table, the bucket and the sender identity first.
+    pub create_resources: bool,
+}
+
+impl AwsBackend {
+    /// Reads the resources from `BADGES_TABLE`, `BADGES_BUCKET`,
+    /// `BADGES_SENDER` and the other `BADGES_` variables, and the SDK
+    /// configuration (with `AWS_ENDPOINT_URL`) from the environment.
+    pub async fn from_env(create_resources: bool) -> anyhow::Result<Self> {
+        let config = aws_config::load_from_env().await;
+        let resources = badges_shared::aws::Resources::from_env(&config)?;
+        let ses = badges_shared::aws::ses_settings_from_env()?;
+        Ok(Self { config, resources, ses, create_resources })
+    }
+}
+
 /// Start-up options of the local server.
 #[derive(Debug, Clone)]
 pub struct Options {
+    pub backend: Backend,
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
     /// Public base URL; `http://{listen}` when not set.
@@ -110,8 +142,8 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     options.open(path)?.write_all(contents.as_bytes())
 }
 
-/// Serves the image folder under `/images/{key}` with exact media types.
-async fn serve_image(State(images): State<Arc<FolderImageStore>>, UrlPath(key): UrlPath<String>) -> Response {
+/// Serves the image store under `/images/{key}` with exact media types.
+async fn serve_image(State(images): State<Arc<dyn ImageStore>>, UrlPath(key): UrlPath<String>) -> Response {
     match images.get(&key).await {
         Ok(Some(image)) => {
             let mut response = image.bytes.into_response();
@@ -128,7 +160,8 @@ async fn serve_image(State(images): State<Arc<FolderImageStore>>, UrlPath(key): 
 }
 
 /// Builds the router with every route of the product.
-pub fn router(app: App, images: Arc<FolderImageStore>, token: AdminToken) -> Router {
+pub fn router(app: App, token: AdminToken) -> Router {
+    let images = app.images.clone();
     let admin = badges_admin::router(app.clone()).layer(from_fn(move |request, next| {
         let token = token.clone();
         async move { require_admin(token, request, next).await }
@@ -159,14 +192,59 @@ async fn run_worker(app: App, mut shutdown: watch::Receiver<bool>) {
     }
 }
 
+/// Builds the app on the SQLite file, image folder and outbox folder.
+fn embedded_app(data_dir: &Path, base_url: &str, settings: Arc<Settings>, random: Arc<dyn RandomSource>) -> anyhow::Result<App> {
+    let database = data_dir.join("badges.sqlite3");
+    let store = SqliteStore::open(&database).with_context(|| format!("opening {}", database.display()))?;
+    let images = FolderImageStore::new(data_dir.join("images"), &format!("{base_url}/images"));
+    let mailer = OutboxMailer::new(data_dir.join("outbox"), random.clone());
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    Ok(App {
+        store: Arc::new(store),
+        images: Arc::new(images),
+        mailer: Arc::new(mailer),
+        clock,
+        random,
+        settings,
+        notify_queued: Arc::new(tokio::sync::Notify::new()),
+    })
+}
+
+/// Builds the app on DynamoDB, S3 and SES v2, creating the resources
+/// first when asked.
+async fn aws_app(settings: Arc<Settings>, aws: AwsBackend) -> anyhow::Result<App> {
+    use badges_shared::adapters::aws::{dynamo, s3, ses};
+
+    let AwsBackend { config, resources, ses: ses_settings, create_resources } = aws;
+    if create_resources {
+        // An existing table is kept as it is, so a restart with the same switch works.
+        match dynamo::create_table(&aws_sdk_dynamodb::Client::new(&config), &resources.table).await {
+            Ok(()) | Err(badges_shared::ports::StoreError::Conflict) => {}
+            Err(error) => {
+                return Err(anyhow::Error::new(error).context(format!("creating the table {}", resources.table)));
+            }
+        }
+        let s3_client = s3::s3_client(&config);
+        s3::create_bucket(&s3_client, &resources.bucket)
+            .await
+            .with_context(|| format!("creating the bucket {}", resources.bucket))?;
+        s3::allow_public_image_reads(&s3_client, &resources.bucket)
+            .await
+            .with_context(|| format!("making the images of {} public", resources.bucket))?;
+        ses::create_sender_identity(&aws_sdk_sesv2::Client::new(&config), &ses_settings.from_address)
+            .await
+            .with_context(|| format!("creating the sender identity {}", ses_settings.from_address))?;
+        tracing::info!(table = %resources.table, bucket = %resources.bucket, "AWS resources created");
+    }
+    let mailer = Arc::new(ses::SesMailer::new(aws_sdk_sesv2::Client::new(&config), ses_settings));
+    Ok(badges_shared::aws::app(&config, &resources, (*settings).clone(), mailer))
+}
+
 /// Opens the data folder, loads the demo catalogue into a new one, binds
 /// the port and starts the server and the worker.
 pub async fn start(options: Options) -> anyhow::Result<Running> {
     std::fs::create_dir_all(&options.data_dir)
         .with_context(|| format!("creating the data folder {}", options.data_dir.display()))?;
-    let database = options.data_dir.join("badges.sqlite3");
-    let new_folder = !database.exists();
-
     let listener = TcpListener::bind(options.listen)
         .await
         .with_context(|| format!("listening on {}", options.listen))?;
@@ -183,21 +261,13 @@ pub async fn start(options: Options) -> anyhow::Result<Running> {
     let settings = Arc::new(Settings::new(&base_url, issuer));
 
     let random: Arc<dyn RandomSource> = Arc::new(OsRandom);
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let store = SqliteStore::open(&database).with_context(|| format!("opening {}", database.display()))?;
-    let images = Arc::new(FolderImageStore::new(options.data_dir.join("images"), &format!("{base_url}/images")));
-    let mailer = OutboxMailer::new(options.data_dir.join("outbox"), random.clone());
-    let app = App {
-        store: Arc::new(store),
-        images: images.clone(),
-        mailer: Arc::new(mailer),
-        clock,
-        random: random.clone(),
-        settings,
-        notify_queued: Arc::new(tokio::sync::Notify::new()),
+    let app = match options.backend {
+        Backend::Embedded => embedded_app(&options.data_dir, &base_url, settings, random.clone())?,
+        Backend::Aws(aws) => aws_app(settings, aws).await?,
     };
 
-    if new_folder && options.load_demo {
+    let no_badges = app.store.list_badges().await.context("reading the badge list")?.is_empty();
+    if options.load_demo && no_badges {
         let created = load_catalogue(&app, &catalogue).await.context("loading the demo catalogue")?;
         tracing::info!(badges = created, "demo catalogue loaded");
     }
@@ -206,7 +276,7 @@ pub async fn start(options: Options) -> anyhow::Result<Running> {
         _ => admin_token(&options.data_dir, random.as_ref())?,
     };
 
-    let router = router(app.clone(), images, AdminToken::new(&admin_token));
+    let router = router(app.clone(), AdminToken::new(&admin_token));
     let (shutdown, shutdown_signal) = watch::channel(false);
     let mut server_signal = shutdown_signal.clone();
     let server = tokio::spawn(async move {

@@ -20,14 +20,60 @@ struct Cli {
     /// [default: http://LISTEN].
     #[arg(long)]
     base_url: Option<String>,
-    /// Do not load the demo catalogue into a new data folder.
+    /// Name of the issuing organisation [default: the demo catalogue's].
+    #[arg(long, env = "BADGES_ISSUER_NAME")]
+    issuer_name: Option<String>,
+    /// Homepage of the issuing organisation [default: the demo catalogue's].
+    #[arg(long, env = "BADGES_ISSUER_URL")]
+    issuer_url: Option<String>,
+    /// Contact and sender address of the issuer [default: the demo catalogue's].
+    #[arg(long, env = "BADGES_ISSUER_EMAIL")]
+    issuer_email: Option<String>,
+    /// Do not load the demo catalogue when there are no badges yet.
     #[arg(long)]
     no_demo: bool,
+    /// Storage and mail: `embedded` (SQLite, folders, outbox) or `aws`
+    /// (DynamoDB, S3, SES v2 named by BADGES_TABLE, BADGES_BUCKET and
+    /// BADGES_SENDER; AWS_ENDPOINT_URL points at an emulator).
+    #[arg(long, value_enum, default_value_t = BackendArg::Embedded)]
+    backend: BackendArg,
+    /// With `--backend aws`: create the table, the bucket and the sender
+    /// identity first (for development against an emulator).
+    #[arg(long)]
+    create_resources: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum BackendArg {
+    Embedded,
+    Aws,
+}
+
+/// Returns the demo catalogue's issuer with the fields given on the command line.
+fn issuer(cli: &Cli) -> anyhow::Result<badges_shared::domain::Issuer> {
+    let catalogue: badges_shared::service::badges::Catalogue = serde_json::from_str(badges_local::DEMO_CATALOGUE)?;
+    let mut issuer = catalogue.issuer;
+    if let Some(name) = cli.issuer_name.as_deref().map(str::trim).filter(|name| !name.is_empty()) {
+        issuer.name = name.to_owned();
+    }
+    if let Some(url) = &cli.issuer_url {
+        if !badges_shared::openbadges::is_http_url(url) {
+            anyhow::bail!("--issuer-url must be an absolute http or https URL, such as https://www.example.org");
+        }
+        issuer.url = url.clone();
+    }
+    if let Some(email) = &cli.issuer_email {
+        let email = badges_shared::domain::EmailAddress::parse(email)
+            .map_err(|error| anyhow::anyhow!("--issuer-email is invalid: {error}"))?;
+        issuer.email = email.to_string();
+    }
+    Ok(issuer)
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
@@ -39,13 +85,22 @@ async fn main() -> anyhow::Result<()> {
             anyhow::bail!("--base-url must be an absolute http or https URL, such as https://badges.example.org");
         }
     }
+    let issuer = issuer(&cli)?;
+    if cli.create_resources && cli.backend != BackendArg::Aws {
+        anyhow::bail!("--create-resources only applies to --backend aws");
+    }
+    let backend = match cli.backend {
+        BackendArg::Embedded => badges_local::Backend::Embedded,
+        BackendArg::Aws => badges_local::Backend::Aws(badges_local::AwsBackend::from_env(cli.create_resources).await?),
+    };
     let options = badges_local::Options {
+        backend,
         listen: cli.listen,
         data_dir: cli.data,
         base_url: cli.base_url,
         admin_token: std::env::var("BADGES_ADMIN_TOKEN").ok(),
         load_demo: !cli.no_demo,
-        issuer: None,
+        issuer: Some(issuer),
     };
     let running = badges_local::start(options).await?;
 

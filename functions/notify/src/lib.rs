@@ -5,8 +5,12 @@
 //! same notification twice. The claim token is created here, at sending
 //! time, and only its hash is stored.
 
+use aws_lambda_events::event::dynamodb::{Event as DynamoDbEvent, EventRecord};
+use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use serde_dynamo::AttributeValue;
+
 use badges_shared::App;
-use badges_shared::domain::{Award, AwardStatus, ClaimToken, NotificationStatus};
+use badges_shared::domain::{Award, AwardId, AwardStatus, ClaimToken, NotificationStatus};
 use badges_shared::email::claim_email;
 use badges_shared::ports::{MailError, StoreError};
 use badges_shared::tokens::new_token;
@@ -107,7 +111,7 @@ async fn send_taken(app: &App, taken: Award) -> Result<Delivery, WorkerError> {
         .await?;
     let claim_url = format!("{}/claim/{}?token={token}", app.settings.base_url, taken.id);
 
-    let email = match claim_email(&app.settings, &taken, &badge, &claim_url) {
+    let email = match claim_email(&app.settings, &taken, &badge, &claim_url, &app.random_hex(8)) {
         Ok(email) => email,
         Err(error) => {
             tracing::error!(award_id = %taken.id, error = %error, "claim email could not be built");
@@ -121,6 +125,7 @@ async fn send_taken(app: &App, taken: Award) -> Result<Delivery, WorkerError> {
             tracing::info!(award_id = %taken.id, message_id = %message_id, "claim email sent");
             let mut sent = taken;
             sent.first_sent_at.get_or_insert(now);
+            sent.message_id = Some(message_id.clone());
             finish(app, sent, NotificationStatus::Sent, Some(message_id.clone())).await?;
             Ok(Delivery::Sent { message_id })
         }
@@ -162,4 +167,49 @@ async fn finish(
         }
         Err(error) => Err(error.into()),
     }
+}
+
+/// Handles a batch of the table's stream records: sends the claim email of
+/// every award item that is queued. Returns the records to retry, so that
+/// one failing award does not make Lambda send the whole batch again; a
+/// retried record whose email was already sent is skipped by `deliver`.
+pub async fn handle_stream(app: &App, event: &DynamoDbEvent) -> DynamoDbEventResponse {
+    let mut failures = Vec::new();
+    for record in &event.records {
+        let Some(award_id) = queued_award_id(record) else { continue };
+        let outcome = match app.store.get_award(&award_id).await {
+            Ok(Some(award)) => deliver(app, award).await,
+            Ok(None) => Ok(Delivery::Skipped),
+            Err(error) => Err(WorkerError::Store(error)),
+        };
+        match outcome {
+            Ok(Delivery::Retry) | Err(_) => {
+                if let Err(error) = &outcome {
+                    tracing::error!(award_id = %award_id, error = %error, "stream record failed");
+                }
+                let mut failure = DynamoDbBatchItemFailure::default();
+                failure.item_identifier = record.change.sequence_number.clone();
+                failures.push(failure);
+            }
+            Ok(_) => {}
+        }
+    }
+    let mut response = DynamoDbEventResponse::default();
+    response.batch_item_failures = failures;
+    response
+}
+
+/// Returns the award id of a stream record whose new image is an award
+/// item with a queued notification.
+fn queued_award_id(record: &EventRecord) -> Option<AwardId> {
+    let image = &record.change.new_image;
+    let text = |name: &str| match image.get(name) {
+        Some(AttributeValue::S(value)) => Some(value.as_str()),
+        _ => None,
+    };
+    if text("entity")? != "award" || text("notification")? != "queued" {
+        return None;
+    }
+    let id = text("pk")?.strip_prefix("AWARD#")?;
+    AwardId::parse(id).ok()
 }

@@ -90,6 +90,7 @@ pub fn new_award(
         revocation_reason: None,
         notification: NotificationStatus::Queued,
         notification_detail: None,
+        message_id: None,
         first_sent_at: None,
         responded_at: None,
         created_at: now,

@@ -54,6 +54,13 @@ fn non_blank(field: &str, value: &str, max_chars: usize) -> Result<String, Servi
     if trimmed.is_empty() {
         return Err(ServiceError::invalid(field, format!("{field} must not be empty")));
     }
+    // Line breaks and tabs are allowed in long texts; other control
+    // characters are never meant, and in a name a line break is not either.
+    let allows_breaks = max_chars > MAX_NAME_CHARS;
+    let bad = trimmed.chars().any(|c| c.is_control() && !(allows_breaks && matches!(c, '\n' | '\r' | '\t')));
+    if bad {
+        return Err(ServiceError::invalid(field, format!("{field} must not contain control characters or line breaks")));
+    }
     if trimmed.chars().count() > max_chars {
         return Err(ServiceError::invalid(field, format!("{field} is longer than {max_chars} characters")));
     }

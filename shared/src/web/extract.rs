@@ -64,8 +64,16 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         if inner.is_syntax() || inner.is_eof() {
             return ApiError::bad_request("body", format!("the body is not valid JSON: {inner}"));
         }
-        let field = if path == "." || path.is_empty() { "body".to_owned() } else { path };
-        ApiError::bad_request(field, format!("invalid value: {inner}"))
+        let message = inner.to_string();
+        // serde names a missing field only in its message: "missing field `reason` at …".
+        let missing = message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next());
+        let field = match (path.as_str(), missing) {
+            ("." | "", Some(name)) => name.to_owned(),
+            (_, Some(name)) => format!("{path}.{name}"),
+            ("." | "", None) => "body".to_owned(),
+            (_, None) => path,
+        };
+        ApiError::bad_request(field, format!("invalid value: {message}"))
     })
 }
 

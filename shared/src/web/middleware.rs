@@ -24,11 +24,11 @@ pub async fn access_log(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let response = next.run(request).await;
     let status = response.status().as_u16();
-    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed_us = started.elapsed().as_micros() as u64;
     if status >= 500 {
-        tracing::error!(%method, %path, status, elapsed_ms, "request failed");
+        tracing::error!(%method, %path, status, elapsed_us, "request failed");
     } else {
-        tracing::info!(%method, %path, status, elapsed_ms, "request");
+        tracing::info!(%method, %path, status, elapsed_us, "request");
     }
     response
 }
