@@ -237,7 +237,9 @@ impl SkipReason {
             SkipReason::RoleNotAwarded { role } if role.is_empty() => {
                 "role is empty, and only listed roles are awarded".to_owned()
             }
-            SkipReason::RoleNotAwarded { role } => format!("role '{role}' is not an awarded role"),
+            SkipReason::RoleNotAwarded { role } => {
+                format!("role '{role}' is not an awarded role; list the roles to award with the roles parameter")
+            }
             SkipReason::NotAttended { value } if value.is_empty() => {
                 "attendance is empty, so the person is counted as absent".to_owned()
             }

@@ -252,7 +252,7 @@ fn collaborate_sample_excludes_moderator_and_presenter() {
     );
     assert_eq!(
         skipped_on(&roster, 3).reason.message(),
-        "role 'Presenter' is not an awarded role"
+        "role 'Presenter' is not an awarded role; list the roles to award with the roles parameter"
     );
 }
 

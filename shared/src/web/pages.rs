@@ -131,6 +131,8 @@ pub struct ClaimPage {
     pub recipient_name: String,
     pub issued_on: String,
     pub expires_on: Option<String>,
+    /// The award's expiry date has passed.
+    pub expired: bool,
     pub declined: bool,
 }
 
@@ -144,6 +146,7 @@ impl ClaimPage {
             recipient_name: award.recipient.name.clone(),
             issued_on: human_date(award.issued_on),
             expires_on: award.expires_on.map(human_date),
+            expired: award.is_expired(chrono::Utc::now()),
             declined: award.status == crate::domain::AwardStatus::Declined,
         }
     }
