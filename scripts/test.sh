@@ -71,10 +71,24 @@ stop_services() {
   fi
 }
 
+# Run the Rust tests, keeping a copy of their output so that the totals can
+# be added up at the end.
 run_cargo_tests() {
   local command=(cargo test --workspace --locked "$@")
+  cargo_log="$repo_root/target/cargo-test.log"
+  mkdir -p -- "$repo_root/target"
   log_step "Running ${command[*]}"
-  "${command[@]}"
+  "${command[@]}" 2>&1 | tee -- "$cargo_log"
+}
+
+# Print one line with the totals of every `test result:` line cargo printed,
+# because cargo's own last line is the (empty) doc-test run of one crate.
+print_totals() {
+  local passed failed
+  passed=$(grep -Eo '^test result: [a-zA-Z]+\. [0-9]+ passed' -- "$cargo_log" | grep -Eo '[0-9]+ passed' | awk '{sum += $1} END {print sum + 0}')
+  failed=$(grep -Eo '; [0-9]+ failed' -- "$cargo_log" | grep -Eo '[0-9]+' | awk '{sum += $1} END {print sum + 0}')
+  echo
+  echo "tests: $passed passed, $failed failed"
 }
 
 main() {
@@ -84,6 +98,7 @@ main() {
   start_moto
   run_cargo_tests "$@"
   log_step "All tests passed."
+  print_totals
 }
 
 main "$@"
