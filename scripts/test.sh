@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run every test of the project. CI runs this script through .ci/run.
+# Run every test of the project: the Rust tests, then the browser tests in
+# headless Chromium. CI runs this script through .ci/run.
 #
 #   scripts/test.sh [CARGO_TEST_ARGS...]
 #
@@ -71,6 +72,61 @@ stop_services() {
   fi
 }
 
+# Debian's chromium for the browser tests. As root the script installs it
+# with apt-get; otherwise it stops and names the package, because the
+# browser tests are never skipped.
+prepare_chromium() {
+  if [[ -x /usr/bin/chromium ]]; then
+    return 0
+  fi
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "The browser tests need Debian's chromium package (/usr/bin/chromium). Install it with: sudo apt-get install chromium" >&2
+    return 1
+  fi
+  log_step "Installing Debian's chromium package for the browser tests"
+  apt_get_update_once
+  DEBIAN_FRONTEND=noninteractive apt-get install --yes --no-install-recommends chromium
+}
+
+apt_get_update_once() {
+  if [[ -z "${apt_updated:-}" ]]; then
+    apt-get update
+    apt_updated=1
+  fi
+}
+
+# Install the browser tests' npm packages (playwright-core and axe-core,
+# pinned in tests/browser/package-lock.json). playwright-core downloads no
+# browser: the tests drive /usr/bin/chromium.
+prepare_browser_tests() {
+  local folder="$repo_root/tests/browser"
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "The browser tests need Node.js 20 or later with npm (Debian packages nodejs and npm)." >&2
+    return 1
+  fi
+  log_step "Installing the browser tests' npm packages in $folder"
+  (cd -- "$folder" && npm ci --no-audit --no-fund)
+}
+
+# Build the badges-local binary that the browser tests start.
+build_local_binary() {
+  log_step "Building badges-local for the browser tests"
+  cargo build --locked -p badges-local
+}
+
+# Run the browser tests with node's test runner, keeping a copy of the
+# output for the totals. They write screenshots at phone and desktop widths
+# to tests/output/screenshots/.
+run_browser_tests() {
+  local screenshots="$repo_root/tests/output/screenshots"
+  browser_log="$repo_root/target/browser-test.log"
+  log_step "Running the browser tests (screenshots: $screenshots)"
+  (cd -- "$repo_root/tests/browser" \
+    && BADGES_LOCAL_BIN="$repo_root/target/debug/badges-local" BADGES_SCREENSHOT_DIR="$screenshots" node --test) 2>&1 \
+    | tee -- "$browser_log"
+  echo "Screenshots of every page: $screenshots"
+}
+
 # Run the Rust tests, keeping a copy of their output so that the totals can
 # be added up at the end.
 run_cargo_tests() {
@@ -82,11 +138,14 @@ run_cargo_tests() {
 }
 
 # Print one line with the totals of every `test result:` line cargo printed,
-# because cargo's own last line is the (empty) doc-test run of one crate.
+# because cargo's own last line is the (empty) doc-test run of one crate,
+# plus the `# pass` and `# fail` lines of node's test runner.
 print_totals() {
   local passed failed
   passed=$(grep -Eo '^test result: [a-zA-Z]+\. [0-9]+ passed' -- "$cargo_log" | grep -Eo '[0-9]+ passed' | awk '{sum += $1} END {print sum + 0}')
   failed=$(grep -Eo '; [0-9]+ failed' -- "$cargo_log" | grep -Eo '[0-9]+' | awk '{sum += $1} END {print sum + 0}')
+  passed=$((passed + $(awk '/^# pass / {sum += $3} END {print sum + 0}' "$browser_log")))
+  failed=$((failed + $(awk '/^# fail / {sum += $3} END {print sum + 0}' "$browser_log")))
   echo
   echo "tests: $passed passed, $failed failed"
 }
@@ -95,8 +154,12 @@ main() {
   cd -- "$repo_root"
   prepare_ob2_validator
   prepare_moto
+  prepare_chromium
+  prepare_browser_tests
   start_moto
   run_cargo_tests "$@"
+  build_local_binary
+  run_browser_tests
   log_step "All tests passed."
   print_totals
 }

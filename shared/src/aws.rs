@@ -12,18 +12,27 @@ use crate::adapters::aws::ses::{SesMailer, SesSettings};
 use crate::app::App;
 use crate::domain::Issuer;
 use crate::ports::{Clock, ImageStore, MailError, Mailer, OsRandom, OutgoingEmail, RandomSource, SystemClock};
-use crate::settings::Settings;
+use crate::settings::{InvalidMailSettings, MailSettings, Settings};
+use crate::share::ServerKey;
 
 /// Default SES send rate, in messages per second: the quota of a new
 /// production SES account.
 pub const DEFAULT_MAX_SEND_RATE: f64 = 14.0;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum EnvError {
     #[error("the environment variable {0} is not set")]
     Missing(&'static str),
     #[error("the environment variable {name} is invalid: {reason}")]
     Invalid { name: &'static str, reason: String },
+}
+
+/// Prints the message itself, because a Lambda `main` that fails at start-up
+/// shows its error in `Debug` form.
+impl std::fmt::Debug for EnvError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
 }
 
 /// Reads a required, non-empty environment variable.
@@ -39,7 +48,8 @@ fn optional(name: &'static str) -> Option<String> {
 }
 
 /// Reads the deployment settings: `BADGES_BASE_URL`, `BADGES_ISSUER_NAME`,
-/// `BADGES_ISSUER_URL` and `BADGES_ISSUER_EMAIL`.
+/// `BADGES_ISSUER_URL` and `BADGES_ISSUER_EMAIL`, and the optional
+/// `BADGES_COOKIE_SECRET` and `BADGES_LINKEDIN_ORGANIZATION_ID`.
 pub fn settings_from_env() -> Result<Settings, EnvError> {
     let base_url = required("BADGES_BASE_URL")?;
     if !crate::openbadges::is_http_url(&base_url) {
@@ -50,7 +60,57 @@ pub fn settings_from_env() -> Result<Settings, EnvError> {
         url: required("BADGES_ISSUER_URL")?,
         email: required("BADGES_ISSUER_EMAIL")?,
     };
-    Ok(Settings::new(&base_url, issuer))
+    let mut settings = Settings::new(&base_url, issuer);
+    if let Some(secret) = optional("BADGES_COOKIE_SECRET") {
+        let key = ServerKey::from_secret(&secret)
+            .map_err(|error| EnvError::Invalid { name: "BADGES_COOKIE_SECRET", reason: error.to_string() })?;
+        settings = settings.with_server_key(key);
+    }
+    if let Some(id) = optional("BADGES_LINKEDIN_ORGANIZATION_ID") {
+        if !id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(EnvError::Invalid {
+                name: "BADGES_LINKEDIN_ORGANIZATION_ID",
+                reason: "it must be the numeric id of a LinkedIn organisation page".into(),
+            });
+        }
+        settings = settings.with_linkedin_organization_id(Some(id));
+    }
+    settings = settings.with_mail(mail_settings_from_env()?);
+    Ok(settings)
+}
+
+/// Reads the optional `BADGES_RESEND_INTERVAL_MINUTES` (default 15) and
+/// `BADGES_REMINDER_DAYS` (comma-separated days, default `7,30`).
+pub fn mail_settings_from_env() -> Result<MailSettings, EnvError> {
+    let interval = match optional("BADGES_RESEND_INTERVAL_MINUTES") {
+        None => MailSettings::DEFAULT_RESEND_INTERVAL_MINUTES as u32,
+        Some(raw) => raw.parse::<u32>().map_err(|_| EnvError::Invalid {
+            name: "BADGES_RESEND_INTERVAL_MINUTES",
+            reason: "it must be a whole number of minutes".into(),
+        })?,
+    };
+    let days = match std::env::var("BADGES_REMINDER_DAYS") {
+        // Set but empty means no reminders.
+        Ok(raw) => MailSettings::parse_reminder_days(&raw)
+            .map_err(|error| EnvError::Invalid { name: "BADGES_REMINDER_DAYS", reason: error.to_string() })?,
+        Err(_) => MailSettings::DEFAULT_REMINDER_DAYS.to_vec(),
+    };
+    MailSettings::new(interval, &days).map_err(|error| {
+        let name = match error {
+            InvalidMailSettings::ResendInterval(_) => "BADGES_RESEND_INTERVAL_MINUTES",
+            _ => "BADGES_REMINDER_DAYS",
+        };
+        EnvError::Invalid { name, reason: error.to_string() }
+    })
+}
+
+/// Stops a function that signs owner cookies (claim, awards) when
+/// `BADGES_COOKIE_SECRET` is missing.
+pub fn require_server_key(settings: &Settings) -> Result<(), EnvError> {
+    match settings.server_key {
+        Some(_) => Ok(()),
+        None => Err(EnvError::Missing("BADGES_COOKIE_SECRET")),
+    }
 }
 
 /// Names of the AWS resources, from `BADGES_TABLE`, `BADGES_BUCKET` and

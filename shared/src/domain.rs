@@ -225,6 +225,13 @@ pub struct BadgeClass {
     /// rendering, because social networks do not show SVG previews.
     #[serde(default)]
     pub images: Vec<ImageKind>,
+    /// Follow-up survey to which recipients who accepted are invited once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub survey_url: Option<String>,
+    /// Days after acceptance before the survey invitation goes out; 0 when
+    /// not set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub survey_delay_days: Option<u32>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -261,7 +268,8 @@ impl AwardStatus {
     }
 }
 
-/// Where the award's claim email is in its delivery lifecycle.
+/// Delivery state of the award's latest email: the claim email, a resend
+/// or a reminder.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum NotificationStatus {
@@ -334,23 +342,70 @@ pub struct Award {
     pub status: AwardStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revocation_reason: Option<String>,
+    /// Whether the recipient lists this award on their public badge page
+    /// and feed. A private award is still published at its assertion URL
+    /// for whoever has that address. Awards stored before this field
+    /// existed are public.
+    #[serde(default = "public_by_default")]
+    pub public: bool,
     pub notification: NotificationStatus,
     /// Provider message id, bounce type or failure reason of the last
     /// notification.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notification_detail: Option<String>,
-    /// Provider message id of the latest claim email; SES events about
-    /// older messages are ignored.
+    /// Provider message id of the award's latest email (the claim email, a
+    /// resend or a reminder); SES events about older messages are ignored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_sent_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub responded_at: Option<DateTime<Utc>>,
+    /// Reminders of the claim email taken for sending, at most one per
+    /// configured reminder age.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub reminders_sent: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_reminder_at: Option<DateTime<Utc>>,
+    /// When the next reminder is due; `None` when no reminder is left.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_reminder_at: Option<DateTime<Utc>>,
+    /// When the follow-up survey invitation is due; set on acceptance when
+    /// the badge has a survey.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub survey_due_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub survey_invited_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Optimistic-concurrency version, incremented by every update.
     pub version: u64,
+}
+
+fn is_zero(value: &u32) -> bool {
+    *value == 0
+}
+
+/// A scheduled follow-up email of an award.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FollowUp {
+    /// A reminder of the claim email, for a pending award.
+    Reminder,
+    /// The survey invitation, for an accepted award.
+    Survey,
+}
+
+impl FollowUp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FollowUp::Reminder => "reminder",
+            FollowUp::Survey => "survey",
+        }
+    }
+}
+
+fn public_by_default() -> bool {
+    true
 }
 
 impl Award {
@@ -366,6 +421,70 @@ impl Award {
             status => status.as_str(),
         }
     }
+
+    /// Returns the follow-up that the scheduled job looks for and when it
+    /// is due. A queued or sending award has none, because its claim email
+    /// comes first. Stores index awards by this value.
+    pub fn next_follow_up(&self) -> Option<(FollowUp, DateTime<Utc>)> {
+        if matches!(self.notification, NotificationStatus::Queued | NotificationStatus::Sending) {
+            return None;
+        }
+        match self.status {
+            AwardStatus::Pending => self.next_reminder_at.map(|due| (FollowUp::Reminder, due)),
+            AwardStatus::Accepted => self.survey_due_at.map(|due| (FollowUp::Survey, due)),
+            AwardStatus::Declined | AwardStatus::Revoked => None,
+        }
+    }
+}
+
+/// Reason that no more email goes to an address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SuppressionReason {
+    /// A message to the address bounced permanently.
+    HardBounce,
+    /// The recipient marked a message as spam.
+    Complaint,
+    /// The recipient used the unsubscribe link of a reminder or survey
+    /// invitation.
+    Unsubscribed,
+}
+
+impl SuppressionReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuppressionReason::HardBounce => "hard_bounce",
+            SuppressionReason::Complaint => "complaint",
+            SuppressionReason::Unsubscribed => "unsubscribed",
+        }
+    }
+
+    /// Describes the reason in words, for staff and logs.
+    pub fn describe(self) -> &'static str {
+        match self {
+            SuppressionReason::HardBounce => "a message to this address bounced permanently",
+            SuppressionReason::Complaint => "the recipient marked a message as spam",
+            SuppressionReason::Unsubscribed => "the recipient unsubscribed",
+        }
+    }
+}
+
+/// An address that gets no more email, with the first reason recorded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suppression {
+    pub email: EmailAddress,
+    pub reason: SuppressionReason,
+    /// Provider detail, such as the bounce type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A learner's request for new claim links, waiting for the sender.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResendRequest {
+    pub email: EmailAddress,
+    pub requested_at: DateTime<Utc>,
 }
 
 /// A claim-link token as stored: only its SHA-256 hash is kept.

@@ -15,7 +15,9 @@ pub mod openbadges;
 pub mod ports;
 pub mod service;
 pub mod settings;
+pub mod share;
 pub mod tokens;
+pub mod verify;
 pub mod web;
 
 pub use app::App;

@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    Award, AwardId, AwardStatus, BadgeClass, BadgeId, ClaimToken, EmailAddress, ImageKind,
-    NotificationStatus,
+    Award, AwardId, AwardStatus, BadgeClass, BadgeId, ClaimToken, EmailAddress, FollowUp, ImageKind,
+    NotificationStatus, ResendRequest, Suppression,
 };
 
 /// Failure of a store or image-store operation.
@@ -98,6 +98,33 @@ pub trait AwardStore: Send + Sync {
     async fn add_claim_token(&self, token: &ClaimToken) -> Result<(), StoreError>;
     /// Returns every stored token of an award, expired ones included.
     async fn claim_tokens(&self, award_id: &AwardId) -> Result<Vec<ClaimToken>, StoreError>;
+
+    /// Returns up to `limit` awards whose follow-up of this kind is due at
+    /// `now`, as `Award::next_follow_up` gives it, earliest due first.
+    async fn due_follow_ups(&self, kind: FollowUp, now: DateTime<Utc>, limit: usize) -> Result<Vec<Award>, StoreError>;
+
+    /// Records that no more email goes to an address. An existing record
+    /// is kept as it is. Returns whether this call created the record.
+    async fn add_suppression(&self, suppression: &Suppression) -> Result<bool, StoreError>;
+    /// Returns the records of those `emails` that are suppressed, in no
+    /// particular order.
+    async fn suppressions(&self, emails: &[EmailAddress]) -> Result<Vec<Suppression>, StoreError>;
+
+    /// Queues a learner's request for new claim links and opens the
+    /// address's resend window until `window_ends`, unless the address has
+    /// a window still open at `request.requested_at`. Returns whether the
+    /// request was queued. Works across processes, so the window holds for
+    /// every function instance.
+    async fn request_resend(&self, request: &ResendRequest, window_ends: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Returns up to `limit` queued resend requests, oldest first.
+    async fn queued_resends(&self, limit: usize) -> Result<Vec<ResendRequest>, StoreError>;
+    /// Takes a queued request for sending. Returns false when it is no
+    /// longer queued (another sender took it) or a newer request replaced it.
+    async fn take_resend(&self, request: &ResendRequest) -> Result<bool, StoreError>;
+
+    /// Returns the secret key stored under `name`, storing `candidate`
+    /// first when there is none, so that every process uses the same key.
+    async fn signing_key(&self, name: &str, candidate: [u8; 32]) -> Result<[u8; 32], StoreError>;
 }
 
 /// An image as stored, with its media type.
@@ -119,12 +146,40 @@ pub trait ImageStore: Send + Sync {
     fn public_url(&self, key: &str) -> String;
 }
 
+/// What an email is for. SES tags each message with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailKind {
+    /// The claim email of one award.
+    Claim,
+    /// The claim links of every pending award of an address, on the
+    /// learner's request.
+    Resend,
+    /// A reminder of the claim email.
+    Reminder,
+    /// The follow-up survey invitation.
+    Survey,
+}
+
+impl MailKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailKind::Claim => "claim",
+            MailKind::Resend => "resend",
+            MailKind::Reminder => "reminder",
+            MailKind::Survey => "survey",
+        }
+    }
+}
+
 /// A complete RFC 5322 message ready to send.
 #[derive(Debug, Clone)]
 pub struct OutgoingEmail {
+    pub kind: MailKind,
     pub to: EmailAddress,
     /// The award the message is about. SES tags the message with it, so
-    /// delivery, bounce and complaint events name the award.
+    /// delivery, bounce and complaint events name the award. A resend
+    /// message about several awards has none; its events are matched to
+    /// the awards of the recipient by message id.
     pub award_id: Option<AwardId>,
     pub raw: Vec<u8>,
     /// Claim links in the message. Only the development outbox prints them;
@@ -151,6 +206,12 @@ pub enum MailError {
 pub trait Mailer: Send + Sync {
     /// Sends the message and returns the provider's message id.
     async fn send(&self, email: &OutgoingEmail) -> Result<String, MailError>;
+
+    /// Called by the sender once the message id of a sent message is stored
+    /// on the awards the message is about. A mailer that simulates the
+    /// provider's delivery events reports them here, so that they find the
+    /// message on its awards, as events that arrive later from SES do.
+    async fn message_recorded(&self, _message_id: &str) {}
 }
 
 /// The current time, injectable for tests.
@@ -169,6 +230,15 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
+    }
+}
+
+/// A clock stopped at one time, for tests and for jobs run "as of" a time.
+pub struct FixedClock(pub DateTime<Utc>);
+
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.0
     }
 }
 

@@ -15,7 +15,8 @@ use aws_sdk_dynamodb::error::BoxError;
 use badges_shared::adapters::SqliteStore;
 use badges_shared::adapters::aws::dynamo::{DynamoStore, create_table};
 use badges_shared::domain::{
-    Award, AwardId, AwardStatus, BadgeClass, BadgeId, ClaimToken, Criteria, EmailAddress, NotificationStatus, Recipient,
+    Award, AwardId, AwardStatus, BadgeClass, BadgeId, ClaimToken, Criteria, EmailAddress, FollowUp, NotificationStatus,
+    Recipient, ResendRequest, Suppression, SuppressionReason,
 };
 use badges_shared::ports::{AwardQuery, AwardStore, Inserted, OsRandom, RandomSource, StatusFilter, StoreError};
 use chrono::{DateTime, Duration, Utc};
@@ -64,6 +65,8 @@ fn badge(id: &str) -> BadgeClass {
         format: Some("Webinar".into()),
         expires_after_days: None,
         images: Vec::new(),
+        survey_url: None,
+        survey_delay_days: None,
         created_at: at(0),
         updated_at: at(0),
     }
@@ -88,11 +91,17 @@ fn award(badge_id: &str, email: &str, session: &str, seconds: i64) -> Award {
         salt: "c2FsdHNhbHQ".into(),
         status: AwardStatus::Pending,
         revocation_reason: None,
+        public: true,
         notification: NotificationStatus::Queued,
         notification_detail: None,
         message_id: None,
         first_sent_at: None,
         responded_at: None,
+        reminders_sent: 0,
+        last_reminder_at: None,
+        next_reminder_at: None,
+        survey_due_at: None,
+        survey_invited_at: None,
         created_at: at(seconds),
         updated_at: at(seconds),
         version: 0,
@@ -521,6 +530,122 @@ async fn claim_tokens_per_award(store: &dyn AwardStore) {
     assert!(matches!(result, Err(StoreError::Conflict)), "{result:?}");
 }
 
+fn email(address: &str) -> EmailAddress {
+    EmailAddress::parse(address).unwrap()
+}
+
+fn suppression(address: &str, reason: SuppressionReason, seconds: i64) -> Suppression {
+    Suppression { email: email(address), reason, detail: Some(format!("{reason:?}")), created_at: at(seconds) }
+}
+
+async fn suppression_keeps_first_reason(store: &dyn AwardStore) {
+    let bounce = suppression("ada@example.org", SuppressionReason::HardBounce, 0);
+    assert!(store.add_suppression(&bounce).await.unwrap(), "the first record is created");
+    let complaint = suppression("ada@example.org", SuppressionReason::Complaint, 60);
+    assert!(!store.add_suppression(&complaint).await.unwrap(), "a second record is not");
+
+    let found = store.suppressions(&[email("ada@example.org")]).await.unwrap();
+    assert_eq!(found, vec![bounce.clone()], "the first reason and time are kept");
+    assert!(store.suppressions(&[]).await.unwrap().is_empty());
+    assert!(store.suppressions(&[email("lin@example.org")]).await.unwrap().is_empty());
+
+    let repeated = store.suppressions(&[email("ada@example.org"), email("lin@example.org"), email("ada@example.org")]).await.unwrap();
+    assert_eq!(repeated, vec![bounce], "an address asked for twice is returned once");
+}
+
+async fn suppressions_of_many_addresses(store: &dyn AwardStore) {
+    // More addresses than one DynamoDB BatchGetItem request holds.
+    let addresses: Vec<EmailAddress> = (0..230).map(|n| email(&format!("learner{n}@example.org"))).collect();
+    for (n, address) in addresses.iter().enumerate().filter(|(n, _)| n % 3 == 0) {
+        let record = suppression(address.as_str(), SuppressionReason::Unsubscribed, n as i64);
+        assert!(store.add_suppression(&record).await.unwrap());
+    }
+    let mut found: Vec<EmailAddress> =
+        store.suppressions(&addresses).await.unwrap().into_iter().map(|record| record.email).collect();
+    found.sort();
+    let mut expected: Vec<EmailAddress> = addresses.iter().step_by(3).cloned().collect();
+    expected.sort();
+    assert_eq!(found, expected);
+}
+
+async fn resend_window_per_address(store: &dyn AwardStore) {
+    let window = Duration::minutes(15);
+    let request = |address: &str, seconds: i64| ResendRequest { email: email(address), requested_at: at(seconds) };
+    let first = request("ada@example.org", 0);
+    assert!(store.request_resend(&first, at(0) + window).await.unwrap(), "the first request is queued");
+    assert!(!store.request_resend(&request("ada@example.org", 300), at(300) + window).await.unwrap(), "inside the window");
+    let other = request("lin@example.org", 300);
+    assert!(store.request_resend(&other, at(300) + window).await.unwrap(), "another address has its own window");
+    assert!(!store.request_resend(&request("ada@example.org", 899), at(899) + window).await.unwrap(), "one second before the end");
+    let after = request("ada@example.org", 900);
+    assert!(store.request_resend(&after, at(900) + window).await.unwrap(), "the window has ended");
+
+    assert_eq!(store.queued_resends(10).await.unwrap(), vec![other.clone(), after.clone()], "oldest first");
+    assert_eq!(store.queued_resends(1).await.unwrap(), vec![other.clone()], "at most `limit`");
+
+    assert!(!store.take_resend(&first).await.unwrap(), "a replaced request cannot be taken");
+    assert!(store.take_resend(&after).await.unwrap(), "the queued request is taken once");
+    assert!(!store.take_resend(&after).await.unwrap(), "and only once");
+    assert_eq!(store.queued_resends(10).await.unwrap(), vec![other]);
+    assert!(!store.request_resend(&request("ada@example.org", 1000), at(1000) + window).await.unwrap(), "taking keeps the window");
+}
+
+async fn follow_ups_due_in_order(store: &dyn AwardStore) {
+    let mut batch = Vec::new();
+    let mut labelled = HashMap::new();
+    let cases: [(&str, AwardStatus, NotificationStatus, Option<i64>, Option<i64>); 7] = [
+        ("reminder_late", AwardStatus::Pending, NotificationStatus::Sent, Some(200), None),
+        ("reminder_early", AwardStatus::Pending, NotificationStatus::Delivered, Some(100), None),
+        ("reminder_queued", AwardStatus::Pending, NotificationStatus::Queued, Some(50), None),
+        ("reminder_declined", AwardStatus::Declined, NotificationStatus::Sent, Some(50), None),
+        ("reminder_future", AwardStatus::Pending, NotificationStatus::Sent, Some(5_000), None),
+        ("survey", AwardStatus::Accepted, NotificationStatus::Delivered, Some(10), Some(150)),
+        ("nothing", AwardStatus::Pending, NotificationStatus::Sent, None, None),
+    ];
+    for (n, (label, status, notification, reminder, survey)) in cases.into_iter().enumerate() {
+        let mut award = award("webinar", &format!("{label}@example.org"), "", n as i64);
+        award.status = status;
+        award.notification = notification;
+        award.next_reminder_at = reminder.map(at);
+        award.survey_due_at = survey.map(at);
+        labelled.insert(label, award.id.clone());
+        batch.push(award);
+    }
+    store.insert_awards(&batch).await.unwrap();
+    let labels = |awards: Vec<Award>| -> Vec<&'static str> {
+        awards.iter().map(|award| *labelled.iter().find(|(_, id)| **id == award.id).unwrap().0).collect()
+    };
+
+    assert_eq!(labels(store.due_follow_ups(FollowUp::Reminder, at(1_000), 50).await.unwrap()), ["reminder_early", "reminder_late"]);
+    assert_eq!(labels(store.due_follow_ups(FollowUp::Reminder, at(1_000), 1).await.unwrap()), ["reminder_early"]);
+    assert_eq!(labels(store.due_follow_ups(FollowUp::Reminder, at(200), 50).await.unwrap()), ["reminder_early", "reminder_late"], "due exactly now");
+    assert_eq!(labels(store.due_follow_ups(FollowUp::Reminder, at(199), 50).await.unwrap()), ["reminder_early"]);
+    assert_eq!(labels(store.due_follow_ups(FollowUp::Survey, at(1_000), 50).await.unwrap()), ["survey"]);
+    assert!(store.due_follow_ups(FollowUp::Survey, at(149), 50).await.unwrap().is_empty());
+
+    // An update moves the award in or out of the schedule.
+    let early = store.get_award(&labelled["reminder_early"]).await.unwrap().unwrap();
+    let mut done = early.clone();
+    done.next_reminder_at = None;
+    store.update_award(&done).await.unwrap();
+    let queued = store.get_award(&labelled["reminder_queued"]).await.unwrap().unwrap();
+    let mut sent = queued.clone();
+    sent.notification = NotificationStatus::Sent;
+    store.update_award(&sent).await.unwrap();
+    let late = store.get_award(&labelled["reminder_late"]).await.unwrap().unwrap();
+    let mut accepted = late.clone();
+    accepted.status = AwardStatus::Accepted;
+    store.update_award(&accepted).await.unwrap();
+    assert_eq!(labels(store.due_follow_ups(FollowUp::Reminder, at(1_000), 50).await.unwrap()), ["reminder_queued"]);
+    assert_eq!(ids(&store.queued_awards(50).await.unwrap()), Vec::<AwardId>::new(), "the queue is unchanged by follow-ups");
+}
+
+async fn signing_key_first_wins(store: &dyn AwardStore) {
+    assert_eq!(store.signing_key("unsubscribe", [1; 32]).await.unwrap(), [1; 32]);
+    assert_eq!(store.signing_key("unsubscribe", [2; 32]).await.unwrap(), [1; 32], "the stored key is kept");
+    assert_eq!(store.signing_key("other", [3; 32]).await.unwrap(), [3; 32], "each name has its own key");
+}
+
 /// Defines one test per check and store: `sqlite::CHECK` and `dynamo::CHECK`.
 macro_rules! contract_tests {
     ($($check:ident),+ $(,)?) => {
@@ -562,6 +687,11 @@ contract_tests!(
     list_invalid_cursor,
     queued_oldest_first_and_sparse,
     claim_tokens_per_award,
+    suppression_keeps_first_reason,
+    suppressions_of_many_addresses,
+    resend_window_per_address,
+    follow_ups_due_in_order,
+    signing_key_first_wins,
 );
 
 // ---------------------------------------------------------------------------

@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_trait::async_trait;
 use badges_shared::App;
 use badges_shared::adapters::{OutboxMailer, SqliteStore};
-use badges_shared::domain::{Award, AwardId, BadgeClass, BadgeId, ClaimToken, Issuer};
+use badges_shared::domain::{
+    Award, AwardId, BadgeClass, BadgeId, ClaimToken, EmailAddress, FollowUp, Issuer, ResendRequest, Suppression,
+};
 use badges_shared::import::ImportOptions;
 use badges_shared::ports::{
     AwardPage, AwardQuery, AwardStore, Inserted, OsRandom, RandomSource, StoreError, SystemClock,
@@ -16,6 +18,7 @@ use badges_shared::ports::{
 use badges_shared::service::badges::{BadgeInput, CriteriaInput, create_badge};
 use badges_shared::service::import::import_roster;
 use badges_shared::settings::Settings;
+use chrono::{DateTime, Utc};
 
 const REGISTRATIONS: &[u8] = include_bytes!("../fixtures/webinar-registrations.csv");
 
@@ -65,6 +68,27 @@ impl AwardStore for FailingStore {
     async fn claim_tokens(&self, award_id: &AwardId) -> Result<Vec<ClaimToken>, StoreError> {
         self.inner.claim_tokens(award_id).await
     }
+    async fn due_follow_ups(&self, kind: FollowUp, now: DateTime<Utc>, limit: usize) -> Result<Vec<Award>, StoreError> {
+        self.inner.due_follow_ups(kind, now, limit).await
+    }
+    async fn add_suppression(&self, suppression: &Suppression) -> Result<bool, StoreError> {
+        self.inner.add_suppression(suppression).await
+    }
+    async fn suppressions(&self, emails: &[EmailAddress]) -> Result<Vec<Suppression>, StoreError> {
+        self.inner.suppressions(emails).await
+    }
+    async fn request_resend(&self, request: &ResendRequest, window_ends: DateTime<Utc>) -> Result<bool, StoreError> {
+        self.inner.request_resend(request, window_ends).await
+    }
+    async fn queued_resends(&self, limit: usize) -> Result<Vec<ResendRequest>, StoreError> {
+        self.inner.queued_resends(limit).await
+    }
+    async fn take_resend(&self, request: &ResendRequest) -> Result<bool, StoreError> {
+        self.inner.take_resend(request).await
+    }
+    async fn signing_key(&self, name: &str, candidate: [u8; 32]) -> Result<[u8; 32], StoreError> {
+        self.inner.signing_key(name, candidate).await
+    }
 }
 
 fn app_on(store: Arc<dyn AwardStore>, folder: &std::path::Path) -> App {
@@ -113,6 +137,8 @@ async fn import_interrupted_then_rerun() {
         tags: vec![],
         format: None,
         expires_after_days: None,
+        survey_url: None,
+        survey_delay_days: None,
     };
     create_badge(&app, &input).await.unwrap();
     let options = ImportOptions { max_rows: 100_000, ..Default::default() };

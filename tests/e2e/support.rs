@@ -37,6 +37,9 @@ impl TestServer {
             admin_token: Some(ADMIN_TOKEN.into()),
             load_demo: true,
             issuer: None,
+            linkedin_organization_id: None,
+            cookie_secret: None,
+            mail: Default::default(),
         })
         .await
         .expect("the local server starts");
@@ -44,6 +47,14 @@ impl TestServer {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
+        TestServer { base: running.base_url.clone(), running: Some(running), client, data_dir, _folder: folder }
+    }
+
+    /// Wraps a server started by the test itself, on a data folder that
+    /// the test owns.
+    pub fn attach(running: Running, data_dir: PathBuf) -> TestServer {
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let folder = tempfile::tempdir().expect("temporary folder");
         TestServer { base: running.base_url.clone(), running: Some(running), client, data_dir, _folder: folder }
     }
 

@@ -14,7 +14,9 @@ use axum::routing::{get, post, put};
 use serde::{Deserialize, Serialize};
 
 use badges_shared::App;
-use badges_shared::domain::{Award, BadgeClass, BadgeId, EmailAddress, NotificationStatus};
+use std::collections::HashMap;
+
+use badges_shared::domain::{Award, BadgeClass, BadgeId, EmailAddress, NotificationStatus, Suppression, SuppressionReason};
 use badges_shared::images::ImageFormat;
 use badges_shared::import::ImportOptions;
 use badges_shared::openbadges::badge_image_key;
@@ -22,6 +24,7 @@ use badges_shared::ports::{AwardQuery, Inserted, StatusFilter, StoreError};
 use badges_shared::service::awards::{self, AwardInput, session_label};
 use badges_shared::service::badges::{self, BadgeInput};
 use badges_shared::service::import::import_roster;
+use badges_shared::service::resend;
 use badges_shared::web::error::ApiError;
 use badges_shared::web::extract::{AwardIdPath, BadgeIdPath, JsonBody, media_type, read_body};
 
@@ -33,6 +36,8 @@ pub fn router(app: App) -> Router {
         .route("/admin/badges", post(create_badge).get(list_badges))
         .route("/admin/badges/{badge_id}", get(get_badge).put(update_badge))
         .route("/admin/badges/{badge_id}/image", put(put_badge_image))
+        .route("/admin/badges/{badge_id}/resend", post(resend_badge))
+        .route("/admin/stats", get(stats))
         .route("/admin/awards", post(create_award).get(list_awards))
         .route("/admin/awards/import", post(import))
         .route("/admin/awards/{award_id}", get(get_award))
@@ -60,8 +65,45 @@ struct NotificationView {
     status: NotificationStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     detail: Option<String>,
+    /// Provider message id of the latest email about the award.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     first_sent_at: Option<chrono::DateTime<chrono::Utc>>,
+    reminders_sent: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_reminder_at: Option<chrono::DateTime<chrono::Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_reminder_at: Option<chrono::DateTime<chrono::Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    survey_invited_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Reason that no email goes to the recipient's address, when it is
+    /// suppressed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppressed: Option<SuppressionView>,
+}
+
+/// The suppression of a recipient's address as staff see it.
+#[derive(Serialize)]
+struct SuppressionView {
+    /// hard_bounce, complaint or unsubscribed.
+    reason: SuppressionReason,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<String>,
+    since: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<Suppression> for SuppressionView {
+    fn from(suppression: Suppression) -> Self {
+        Self { reason: suppression.reason, detail: suppression.detail, since: suppression.created_at }
+    }
+}
+
+/// Returns the suppression records of the awards' addresses by address.
+async fn suppressions_of(app: &App, awards: &[Award]) -> Result<HashMap<EmailAddress, Suppression>, ApiError> {
+    let emails: Vec<EmailAddress> = awards.iter().map(|award| award.recipient.email.clone()).collect();
+    let found = app.store.suppressions(&emails).await.map_err(badges_shared::service::ServiceError::from)?;
+    Ok(found.into_iter().map(|suppression| (suppression.email.clone(), suppression)).collect())
 }
 
 /// An award as staff see it: both statuses side by side.
@@ -88,7 +130,7 @@ struct AwardResource {
     updated_at: chrono::DateTime<chrono::Utc>,
 }
 
-fn award_resource(app: &App, award: Award) -> AwardResource {
+fn award_resource(app: &App, award: Award, suppression: Option<Suppression>) -> AwardResource {
     AwardResource {
         id: award.id.to_string(),
         url: app.settings.award_url(&award.id),
@@ -96,7 +138,13 @@ fn award_resource(app: &App, award: Award) -> AwardResource {
         notification: NotificationView {
             status: award.notification,
             detail: award.notification_detail,
+            message_id: award.message_id,
             first_sent_at: award.first_sent_at,
+            reminders_sent: award.reminders_sent,
+            last_reminder_at: award.last_reminder_at,
+            next_reminder_at: award.next_reminder_at,
+            survey_invited_at: award.survey_invited_at,
+            suppressed: suppression.map(SuppressionView::from),
         },
         badge_id: award.badge_id,
         recipient: award.recipient,
@@ -109,6 +157,12 @@ fn award_resource(app: &App, award: Award) -> AwardResource {
         created_at: award.created_at,
         updated_at: award.updated_at,
     }
+}
+
+/// Builds the staff view of one award, with the suppression of its address.
+async fn award_view(app: &App, award: Award) -> Result<AwardResource, ApiError> {
+    let suppression = suppressions_of(app, std::slice::from_ref(&award)).await?.remove(&award.recipient.email);
+    Ok(award_resource(app, award, suppression))
 }
 
 fn created(location: &str, body: impl Serialize) -> Response {
@@ -184,9 +238,9 @@ async fn create_award(State(app): State<App>, JsonBody(input): JsonBody<AwardInp
     match awards::create_award(&app, &input).await? {
         Inserted::Created(award) => {
             let location = format!("{}/admin/awards/{}", app.settings.base_url, award.id);
-            Ok(created(&location, award_resource(&app, award)))
+            Ok(created(&location, award_view(&app, award).await?))
         }
-        Inserted::Existing(award) => Ok(Json(award_resource(&app, award)).into_response()),
+        Inserted::Existing(award) => Ok(Json(award_view(&app, award).await?).into_response()),
     }
 }
 
@@ -324,18 +378,26 @@ async fn list_awards(State(app): State<App>, RawQuery(query): RawQuery) -> Resul
         }
         Err(error) => return Err(badges_shared::service::ServiceError::from(error).into()),
     };
-    let items: Vec<_> = page.items.into_iter().map(|award| award_resource(&app, award)).collect();
+    let suppressions = suppressions_of(&app, &page.items).await?;
+    let items: Vec<_> = page
+        .items
+        .into_iter()
+        .map(|award| {
+            let suppression = suppressions.get(&award.recipient.email).cloned();
+            award_resource(&app, award, suppression)
+        })
+        .collect();
     Ok(Json(serde_json::json!({ "items": items, "next_cursor": page.next_cursor })).into_response())
 }
 
 async fn get_award(State(app): State<App>, AwardIdPath(id): AwardIdPath) -> Result<Response, ApiError> {
     let award = awards::load_award(&app, &id).await?;
-    Ok(Json(award_resource(&app, award)).into_response())
+    Ok(Json(award_view(&app, award).await?).into_response())
 }
 
 async fn resend(State(app): State<App>, AwardIdPath(id): AwardIdPath) -> Result<Response, ApiError> {
     let award = awards::queue_resend(&app, &id).await?;
-    Ok((StatusCode::ACCEPTED, Json(award_resource(&app, award))).into_response())
+    Ok((StatusCode::ACCEPTED, Json(award_view(&app, award).await?)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -350,5 +412,29 @@ async fn revoke(
     JsonBody(input): JsonBody<RevokeInput>,
 ) -> Result<Response, ApiError> {
     let award = awards::revoke_award(&app, &id, &input.reason).await?;
-    Ok(Json(award_resource(&app, award)).into_response())
+    Ok(Json(award_view(&app, award).await?).into_response())
+}
+
+async fn resend_badge(State(app): State<App>, BadgeIdPath(id): BadgeIdPath) -> Result<Response, ApiError> {
+    let report = resend::resend_badge(&app, &id).await?;
+    Ok((StatusCode::ACCEPTED, Json(report)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatsParams {
+    badge_id: Option<String>,
+}
+
+async fn stats(State(app): State<App>, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
+    let params: StatsParams = parse_query(query.as_deref())?;
+    let raw_badge = params
+        .badge_id
+        .ok_or_else(|| ApiError::bad_request("badge_id", "badge_id is required, as in ?badge_id=rda-serials-2026"))?;
+    let badge_id = BadgeId::parse(&raw_badge).map_err(|error| ApiError::bad_request("badge_id", error.to_string()))?;
+    let stats = badges_shared::service::stats::badge_stats(&app, &badge_id).await.map_err(|error| match error {
+        badges_shared::service::ServiceError::NotFound { message, .. } => ApiError::not_found(message).with_field("badge_id"),
+        other => other.into(),
+    })?;
+    Ok(Json(stats).into_response())
 }

@@ -1,17 +1,22 @@
 //! Claim routes: the page a claim link opens, and accept / decline.
+//! Accepting, and opening the link of an accepted award, set the owner
+//! cookie that shows the recipient the share tools of the award page.
+
+mod mail;
 
 use axum::Router;
 use axum::extract::{Query, Request, State};
-use axum::http::header::{CACHE_CONTROL, LOCATION, REFERRER_POLICY};
+use axum::http::header::{CACHE_CONTROL, LOCATION, REFERRER_POLICY, SET_COOKIE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
 use badges_shared::App;
-use badges_shared::domain::{AwardId, AwardStatus};
+use badges_shared::domain::{Award, AwardId, AwardStatus};
 use badges_shared::openbadges::{badge_image_key, preferred_image};
 use badges_shared::service::claims::{self, Claim};
+use badges_shared::share::owner;
 use badges_shared::web::error::ApiError;
 use badges_shared::web::extract::{media_type, parse_form, read_body};
 use badges_shared::web::pages::{BadgeView, ClaimPage, DeclinedPage, Site, render};
@@ -21,6 +26,7 @@ pub fn router(app: App) -> Router {
         .route("/claim/{award_id}", get(claim_page))
         .route("/claim/{award_id}/accept", post(accept))
         .route("/claim/{award_id}/decline", post(decline))
+        .merge(mail::routes())
         .layer(axum::middleware::map_response(private_response))
         .with_state(app)
 }
@@ -71,6 +77,19 @@ fn see_other(location: &str) -> Response {
     private(response)
 }
 
+/// Redirects the recipient of an accepted award to its page with a new
+/// owner cookie, which shows them the share tools there.
+fn to_award_page_as_owner(app: &App, award: &Award) -> Response {
+    let mut response = see_other(&app.settings.award_url(&award.id));
+    match owner::set_cookie_header(&app.settings, &award.recipient.email, app.clock.now()) {
+        Some(cookie) => {
+            response.headers_mut().append(SET_COOKIE, cookie);
+        }
+        None => tracing::warn!(award_id = %award.id, "no server key is configured, so no owner cookie is set"),
+    }
+    response
+}
+
 async fn claim_page(
     State(app): State<App>,
     ClaimId(id): ClaimId,
@@ -78,7 +97,7 @@ async fn claim_page(
 ) -> Result<Response, ApiError> {
     let claim = claims::open_claim(&app, &id, &token).await?;
     if claim.award.status == AwardStatus::Accepted {
-        return Ok(see_other(&app.settings.award_url(&id)));
+        return Ok(to_award_page_as_owner(&app, &claim.award));
     }
     let page = ClaimPage::new(&Site::new(&app.settings), badge_view(&app, &claim), &claim.award, &token);
     Ok(private(render(&page)))
@@ -105,8 +124,8 @@ async fn form_token(app: &App, request: Request) -> Result<String, ApiError> {
 
 async fn accept(State(app): State<App>, ClaimId(id): ClaimId, request: Request) -> Result<Response, ApiError> {
     let token = form_token(&app, request).await?;
-    claims::accept(&app, &id, &token).await?;
-    Ok(see_other(&app.settings.award_url(&id)))
+    let claim = claims::accept(&app, &id, &token).await?;
+    Ok(to_award_page_as_owner(&app, &claim.award))
 }
 
 async fn decline(State(app): State<App>, ClaimId(id): ClaimId, request: Request) -> Result<Response, ApiError> {

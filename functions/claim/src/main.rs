@@ -8,6 +8,7 @@ async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
 
     let app = badges_shared::aws::http_app_from_env().await?;
+    badges_shared::aws::require_server_key(&app.settings)?;
     let router = badges_shared::web::finish(badges_claim::router(app.clone()), &app.settings);
     run(router).await
 }

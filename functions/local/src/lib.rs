@@ -22,9 +22,14 @@ use tokio::task::JoinHandle;
 use badges_shared::App;
 use badges_shared::adapters::{FolderImageStore, OutboxMailer, SqliteStore};
 use badges_shared::domain::Issuer;
-use badges_shared::ports::{Clock, ImageStore, OsRandom, RandomSource, SystemClock};
+use badges_shared::ports::{AwardStore, Clock, FixedClock, ImageStore, OsRandom, RandomSource, SystemClock};
+use badges_shared::service::followup::{FollowUpReport, run_follow_ups};
+use badges_shared::settings::MailSettings;
+use chrono::{DateTime, Utc};
+use simulator::SimulatedSesEvents;
 use badges_shared::service::badges::{Catalogue, load_catalogue};
 use badges_shared::settings::Settings;
+use badges_shared::share::ServerKey;
 use badges_shared::web::auth::{AdminToken, require_admin};
 use badges_shared::web::error::ApiError;
 
@@ -34,8 +39,38 @@ pub const DEMO_CATALOGUE: &str = include_str!("../demo/catalog.json");
 /// Name of the file in the data folder that keeps the generated admin token.
 pub const ADMIN_TOKEN_FILE: &str = "admin-token";
 
+/// Name of the file in the data folder that keeps the generated secret of
+/// owner cookies and learner ids.
+pub const COOKIE_SECRET_FILE: &str = "cookie-secret";
+
 /// How often the worker looks for queued notifications when nothing wakes it.
 const WORKER_POLL: Duration = Duration::from_secs(5);
+
+/// Wait after start-up before the first run of the follow-up job.
+const FIRST_FOLLOW_UP_DELAY: Duration = Duration::from_secs(60);
+
+pub mod simulator;
+
+/// Resends, reminders and survey invitations.
+#[derive(Debug, Clone)]
+pub struct MailOptions {
+    /// Resend interval and reminder ages.
+    pub settings: MailSettings,
+    /// How often the in-process job sends the reminders and survey
+    /// invitations that are due; `None` turns the job off.
+    pub follow_up_every: Option<Duration>,
+}
+
+impl MailOptions {
+    /// Default period of the follow-up job.
+    pub const DEFAULT_FOLLOW_UP_EVERY: Duration = Duration::from_secs(3600);
+}
+
+impl Default for MailOptions {
+    fn default() -> Self {
+        Self { settings: MailSettings::default(), follow_up_every: Some(Self::DEFAULT_FOLLOW_UP_EVERY) }
+    }
+}
 
 /// Where the server keeps its data.
 #[derive(Debug, Clone)]
@@ -82,6 +117,13 @@ pub struct Options {
     pub load_demo: bool,
     /// Issuer; the demo catalogue's issuer when not set.
     pub issuer: Option<Issuer>,
+    /// LinkedIn organisation id of the issuer, for "Add to profile" links.
+    pub linkedin_organization_id: Option<String>,
+    /// Secret of owner cookies and learner ids; read from or generated
+    /// into the data folder when not set.
+    pub cookie_secret: Option<String>,
+    /// Resends, reminders and survey invitations.
+    pub mail: MailOptions,
 }
 
 /// A started server.
@@ -96,6 +138,7 @@ pub struct Running {
     shutdown: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
     worker: JoinHandle<()>,
+    follow_ups: Option<JoinHandle<()>>,
 }
 
 impl Running {
@@ -104,6 +147,9 @@ impl Running {
         let _ = self.shutdown.send(true);
         self.server.await.context("the server task panicked")??;
         self.worker.await.context("the worker task panicked")?;
+        if let Some(follow_ups) = self.follow_ups {
+            follow_ups.await.context("the follow-up task panicked")?;
+        }
         Ok(())
     }
 
@@ -112,6 +158,9 @@ impl Running {
         self.server.await.context("the server task panicked")??;
         let _ = self.shutdown.send(true);
         self.worker.await.context("the worker task panicked")?;
+        if let Some(follow_ups) = self.follow_ups {
+            follow_ups.await.context("the follow-up task panicked")?;
+        }
         Ok(())
     }
 }
@@ -130,6 +179,23 @@ fn admin_token(data_dir: &Path, random: &dyn RandomSource) -> anyhow::Result<(St
     let token = badges_shared::encoding::base32_lower(&bytes);
     write_private(&path, &token).with_context(|| format!("writing {}", path.display()))?;
     Ok((token, true))
+}
+
+/// Reads the secret of owner cookies and learner ids from the data
+/// folder, or generates and stores one on the first start.
+fn cookie_secret(data_dir: &Path, random: &dyn RandomSource) -> anyhow::Result<ServerKey> {
+    let path = data_dir.join(COOKIE_SECRET_FILE);
+    let secret = match std::fs::read_to_string(&path) {
+        Ok(secret) => secret,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            let secret = ServerKey::generate_secret(random);
+            write_private(&path, &secret).with_context(|| format!("writing {}", path.display()))?;
+            tracing::info!(path = %path.display(), "cookie secret generated");
+            secret
+        }
+        Err(error) => return Err(error).with_context(|| format!("reading {}", path.display())),
+    };
+    ServerKey::from_secret(&secret).with_context(|| format!("{} is invalid", path.display()))
 }
 
 /// Writes a file readable by its owner only.
@@ -192,15 +258,62 @@ async fn run_worker(app: App, mut shutdown: watch::Receiver<bool>) {
     }
 }
 
+/// Sends the reminders and survey invitations that are due, every
+/// `every`, until `shutdown` turns true.
+async fn run_follow_up_job(app: App, every: Duration, mut shutdown: watch::Receiver<bool>) {
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + FIRST_FOLLOW_UP_DELAY, every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            _ = shutdown.changed() => return,
+        }
+        match run_follow_ups(&app, app.clock.now()).await {
+            Ok(report) if report.reminders.is_empty() && report.surveys.is_empty() => {}
+            Ok(report) => tracing::info!(reminders = report.reminders.len(), surveys = report.surveys.len(), "follow-up run sent email"),
+            Err(error) => tracing::error!(error = %error, "follow-up run failed"),
+        }
+    }
+}
+
+/// Runs the follow-up job once as of `now`, on the data of `options`,
+/// without serving anything: the `badges-local run reminders` command.
+/// Due times are compared with `now`, and the stores record `now` as the
+/// time of each change.
+pub async fn run_reminders(options: Options, now: DateTime<Utc>) -> anyhow::Result<FollowUpReport> {
+    let database = options.data_dir.join("badges.sqlite3");
+    if matches!(options.backend, Backend::Embedded) && !database.exists() {
+        anyhow::bail!("{} does not exist: start the server once with this --data folder first", database.display());
+    }
+    let base_url = options
+        .base_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", options.listen))
+        .trim_end_matches('/')
+        .to_owned();
+    let catalogue: Catalogue = serde_json::from_str(DEMO_CATALOGUE).context("the demo catalogue is invalid")?;
+    let issuer = options.issuer.clone().unwrap_or_else(|| catalogue.issuer.clone());
+    let settings = Arc::new(Settings::new(&base_url, issuer).with_mail(options.mail.settings.clone()));
+    let random: Arc<dyn RandomSource> = Arc::new(OsRandom);
+    let mut app = match options.backend {
+        Backend::Embedded => embedded_app(&options.data_dir, &base_url, settings, random)?,
+        Backend::Aws(aws) => aws_app(settings, aws).await?,
+    };
+    app.clock = Arc::new(FixedClock(now));
+    run_follow_ups(&app, now).await.context("the follow-up run failed")
+}
+
 /// Builds the app on the SQLite file, image folder and outbox folder.
 fn embedded_app(data_dir: &Path, base_url: &str, settings: Arc<Settings>, random: Arc<dyn RandomSource>) -> anyhow::Result<App> {
     let database = data_dir.join("badges.sqlite3");
     let store = SqliteStore::open(&database).with_context(|| format!("opening {}", database.display()))?;
     let images = FolderImageStore::new(data_dir.join("images"), &format!("{base_url}/images"));
-    let mailer = OutboxMailer::new(data_dir.join("outbox"), random.clone());
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let store: Arc<dyn AwardStore> = Arc::new(store);
+    let outbox = Arc::new(OutboxMailer::new(data_dir.join("outbox"), random.clone()));
+    let mailer = SimulatedSesEvents::new(outbox, store.clone(), clock.clone());
     Ok(App {
-        store: Arc::new(store),
+        store,
         images: Arc::new(images),
         mailer: Arc::new(mailer),
         clock,
@@ -258,9 +371,18 @@ pub async fn start(options: Options) -> anyhow::Result<Running> {
 
     let catalogue: Catalogue = serde_json::from_str(DEMO_CATALOGUE).context("the demo catalogue is invalid")?;
     let issuer = options.issuer.clone().unwrap_or_else(|| catalogue.issuer.clone());
-    let settings = Arc::new(Settings::new(&base_url, issuer));
-
     let random: Arc<dyn RandomSource> = Arc::new(OsRandom);
+    let server_key = match options.cookie_secret.as_deref().map(str::trim).filter(|secret| !secret.is_empty()) {
+        Some(secret) => ServerKey::from_secret(secret).context("the cookie secret is invalid")?,
+        None => cookie_secret(&options.data_dir, random.as_ref())?,
+    };
+    let settings = Arc::new(
+        Settings::new(&base_url, issuer)
+            .with_server_key(server_key)
+            .with_linkedin_organization_id(options.linkedin_organization_id.clone())
+            .with_mail(options.mail.settings.clone()),
+    );
+
     let app = match options.backend {
         Backend::Embedded => embedded_app(&options.data_dir, &base_url, settings, random.clone())?,
         Backend::Aws(aws) => aws_app(settings, aws).await?,
@@ -286,6 +408,10 @@ pub async fn start(options: Options) -> anyhow::Result<Running> {
             })
             .await
     });
+    let follow_ups = options
+        .mail
+        .follow_up_every
+        .map(|every| tokio::spawn(run_follow_up_job(app.clone(), every, shutdown_signal.clone())));
     let worker = tokio::spawn(run_worker(app.clone(), shutdown_signal));
 
     Ok(Running {
@@ -298,5 +424,6 @@ pub async fn start(options: Options) -> anyhow::Result<Running> {
         shutdown,
         server,
         worker,
+        follow_ups,
     })
 }

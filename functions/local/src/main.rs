@@ -11,36 +11,90 @@ use clap::Parser;
 #[command(version, about)]
 struct Cli {
     /// Address and port to listen on.
-    #[arg(long, default_value = "127.0.0.1:3000")]
+    #[arg(long, global = true, default_value = "127.0.0.1:3000")]
     listen: SocketAddr,
     /// Data folder: database, images, outbox and the generated admin token.
-    #[arg(long, default_value = "./.badges")]
+    #[arg(long, global = true, default_value = "./.badges")]
     data: PathBuf,
     /// Public base URL of the server, used in every link and Open Badges id
     /// [default: http://LISTEN].
-    #[arg(long)]
+    #[arg(long, global = true)]
     base_url: Option<String>,
     /// Name of the issuing organisation [default: the demo catalogue's].
-    #[arg(long, env = "BADGES_ISSUER_NAME")]
+    #[arg(long, global = true, env = "BADGES_ISSUER_NAME")]
     issuer_name: Option<String>,
     /// Homepage of the issuing organisation [default: the demo catalogue's].
-    #[arg(long, env = "BADGES_ISSUER_URL")]
+    #[arg(long, global = true, env = "BADGES_ISSUER_URL")]
     issuer_url: Option<String>,
     /// Contact and sender address of the issuer [default: the demo catalogue's].
-    #[arg(long, env = "BADGES_ISSUER_EMAIL")]
+    #[arg(long, global = true, env = "BADGES_ISSUER_EMAIL")]
     issuer_email: Option<String>,
+    /// LinkedIn id of the issuer's organisation page, used by "Add to
+    /// profile" links [default: none, the links name the issuer instead].
+    #[arg(long, global = true, env = "BADGES_LINKEDIN_ORGANIZATION_ID")]
+    linkedin_organization_id: Option<String>,
     /// Do not load the demo catalogue when there are no badges yet.
-    #[arg(long)]
+    #[arg(long, global = true)]
     no_demo: bool,
     /// Storage and mail: `embedded` (SQLite, folders, outbox) or `aws`
     /// (DynamoDB, S3, SES v2 named by BADGES_TABLE, BADGES_BUCKET and
     /// BADGES_SENDER; AWS_ENDPOINT_URL points at an emulator).
-    #[arg(long, value_enum, default_value_t = BackendArg::Embedded)]
+    #[arg(long, global = true, value_enum, default_value_t = BackendArg::Embedded)]
     backend: BackendArg,
     /// With `--backend aws`: create the table, the bucket and the sender
     /// identity first (for development against an emulator).
-    #[arg(long)]
+    #[arg(long, global = true)]
     create_resources: bool,
+    /// Ages of an unclaimed award, in days after its first email, at which
+    /// a reminder goes out: at most two, comma-separated, empty for none.
+    #[arg(long, global = true, env = "BADGES_REMINDER_DAYS", default_value = "7,30")]
+    reminder_days: String,
+    /// Minutes between two emails that the resend form sends to one address.
+    #[arg(long, global = true, env = "BADGES_RESEND_INTERVAL_MINUTES", default_value_t = 15)]
+    resend_interval_minutes: u32,
+    /// Minutes between two runs of the in-process job that sends due
+    /// reminders and survey invitations; 0 turns the job off.
+    #[arg(long, global = true, default_value_t = 60)]
+    follow_up_interval_minutes: u64,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Runs one scheduled job once and exits.
+    Run {
+        #[command(subcommand)]
+        job: Job,
+    },
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Job {
+    /// Sends the reminders and survey invitations due at --now, prints
+    /// what was sent and exits.
+    Reminders {
+        /// The time to run as, in RFC 3339, such as 2026-03-08T09:00:00Z
+        /// [default: the current time].
+        #[arg(long, value_parser = parse_time)]
+        now: Option<chrono::DateTime<chrono::Utc>>,
+    },
+}
+
+fn parse_time(raw: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(raw.trim())
+        .map(|time| time.with_timezone(&chrono::Utc))
+        .map_err(|error| format!("{error}; give an RFC 3339 time such as 2026-03-08T09:00:00Z"))
+}
+
+/// Returns the mail options given on the command line.
+fn mail_options(cli: &Cli) -> anyhow::Result<badges_local::MailOptions> {
+    use badges_shared::settings::MailSettings;
+    let days = MailSettings::parse_reminder_days(&cli.reminder_days).map_err(|error| anyhow::anyhow!("--reminder-days: {error}"))?;
+    let settings = MailSettings::new(cli.resend_interval_minutes, &days).map_err(|error| anyhow::anyhow!("{error}"))?;
+    let follow_up_every =
+        (cli.follow_up_interval_minutes > 0).then(|| std::time::Duration::from_secs(cli.follow_up_interval_minutes * 60));
+    Ok(badges_local::MailOptions { settings, follow_up_every })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -86,9 +140,15 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     let issuer = issuer(&cli)?;
+    if let Some(id) = cli.linkedin_organization_id.as_deref().map(str::trim).filter(|id| !id.is_empty()) {
+        if !id.bytes().all(|b| b.is_ascii_digit()) {
+            anyhow::bail!("--linkedin-organization-id must be the numeric id of a LinkedIn organisation page, such as 1234567");
+        }
+    }
     if cli.create_resources && cli.backend != BackendArg::Aws {
         anyhow::bail!("--create-resources only applies to --backend aws");
     }
+    let mail = mail_options(&cli)?;
     let backend = match cli.backend {
         BackendArg::Embedded => badges_local::Backend::Embedded,
         BackendArg::Aws => badges_local::Backend::Aws(badges_local::AwsBackend::from_env(cli.create_resources).await?),
@@ -101,7 +161,18 @@ async fn main() -> anyhow::Result<()> {
         admin_token: std::env::var("BADGES_ADMIN_TOKEN").ok(),
         load_demo: !cli.no_demo,
         issuer: Some(issuer),
+        linkedin_organization_id: cli.linkedin_organization_id,
+        cookie_secret: std::env::var("BADGES_COOKIE_SECRET").ok(),
+        mail,
     };
+    if let Some(Command::Run { job: Job::Reminders { now } }) = cli.command {
+        let now = now.unwrap_or_else(chrono::Utc::now);
+        let report = badges_local::run_reminders(options, now).await?;
+        for line in report.lines() {
+            println!("{line}");
+        }
+        return Ok(());
+    }
     let running = badges_local::start(options).await?;
 
     println!("badges-local is serving {} (listening on {})", running.base_url, running.addr);
@@ -117,4 +188,41 @@ async fn main() -> anyhow::Result<()> {
     tokio::signal::ctrl_c().await?;
     tracing::info!("shutting down");
     running.stop().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_reminders_flags_either_side() {
+        let before = Cli::try_parse_from(["badges-local", "--data", "/tmp/d", "run", "reminders", "--now", "2026-03-08T09:00:00Z"])
+            .expect("flags before the subcommand");
+        let after = Cli::try_parse_from(["badges-local", "run", "reminders", "--now", "2026-03-08T09:00:00+01:00", "--data", "/tmp/d"])
+            .expect("flags after the subcommand");
+        for cli in [&before, &after] {
+            assert_eq!(cli.data, PathBuf::from("/tmp/d"));
+        }
+        let Some(Command::Run { job: Job::Reminders { now: Some(now) } }) = after.command else { panic!("not the reminders job") };
+        assert_eq!(now.to_rfc3339(), "2026-03-08T08:00:00+00:00");
+    }
+
+    #[test]
+    fn run_reminders_time_needs_zone() {
+        let error = Cli::try_parse_from(["badges-local", "run", "reminders", "--now", "2026-03-08 09:00"]).unwrap_err();
+        assert!(error.to_string().contains("RFC 3339"), "{error}");
+    }
+
+    #[test]
+    fn mail_flags_are_checked() {
+        let cli = Cli::try_parse_from(["badges-local", "--reminder-days", "3,10", "--resend-interval-minutes", "5"]).unwrap();
+        let mail = mail_options(&cli).unwrap();
+        assert_eq!(mail.settings.reminder_ages, vec![chrono::Duration::days(3), chrono::Duration::days(10)]);
+        assert_eq!(mail.settings.resend_interval, chrono::Duration::minutes(5));
+
+        let cli = Cli::try_parse_from(["badges-local", "--reminder-days", "7,14,30"]).unwrap();
+        assert!(mail_options(&cli).is_err(), "three reminders");
+        let cli = Cli::try_parse_from(["badges-local", "--follow-up-interval-minutes", "0"]).unwrap();
+        assert_eq!(mail_options(&cli).unwrap().follow_up_every, None);
+    }
 }

@@ -1,17 +1,23 @@
 //! SES event consumer: records delivery, bounce and complaint on the award
-//! whose claim email the event is about.
+//! whose claim email the event is about, and suppresses addresses that
+//! bounce permanently or complain.
 //!
 //! SES publishes events of the configuration set to an SNS topic. Each
 //! event names the message id and carries the `award_id` tag that the SES
-//! mailer set, so the award is found without an index on message ids.
+//! mailer set, so the award is found without an index on message ids. A
+//! resend message about several awards has no such tag, and its awards are
+//! found among the recipient's awards by message id. The recording itself
+//! is `badges_shared::service::mail_events`, which the local binary's
+//! simulated SES events use too.
 
 use std::collections::HashMap;
 
 use aws_lambda_events::event::sns::SnsEvent;
 use serde::Deserialize;
 
-use badges_shared::domain::{Award, AwardId, NotificationStatus};
-use badges_shared::ports::{AwardStore, Clock, StoreError};
+use badges_shared::domain::{AwardId, EmailAddress};
+use badges_shared::ports::{AwardStore, Clock};
+use badges_shared::service::mail_events::{MailEvent, MailEventKind, record_mail_event};
 
 /// The fields of an SES event-publishing record that are used here.
 #[derive(Debug, Deserialize)]
@@ -33,6 +39,9 @@ pub struct SesEvent {
 #[serde(rename_all = "camelCase")]
 pub struct Mail {
     pub message_id: String,
+    /// Envelope recipients of the message.
+    #[serde(default)]
+    pub destination: Vec<String>,
     #[serde(default)]
     pub tags: HashMap<String, Vec<String>>,
 }
@@ -43,6 +52,8 @@ pub struct Bounce {
     pub bounce_type: String,
     #[serde(default)]
     pub bounce_sub_type: Option<String>,
+    #[serde(default)]
+    pub bounced_recipients: Vec<Recipient>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -50,6 +61,15 @@ pub struct Bounce {
 pub struct Complaint {
     #[serde(default)]
     pub complaint_feedback_type: Option<String>,
+    #[serde(default)]
+    pub complained_recipients: Vec<Recipient>,
+}
+
+/// A recipient named by a bounce or complaint.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Recipient {
+    pub email_address: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -58,20 +78,8 @@ pub struct Reject {
     pub reason: Option<String>,
 }
 
-/// What an event changes on an award.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatusChange {
-    pub status: NotificationStatus,
-    pub detail: Option<String>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum EventError {
-    #[error("updating award {award_id} failed: {source}")]
-    Update { award_id: AwardId, source: StoreError },
-    #[error("award {0} kept changing while the event was recorded")]
-    Contended(AwardId),
-}
+/// Failure to record an event; Lambda retries the invocation.
+pub use badges_shared::service::mail_events::MailEventError as EventError;
 
 /// The ports the consumer needs.
 pub struct Context<'a> {
@@ -79,97 +87,64 @@ pub struct Context<'a> {
     pub clock: &'a dyn Clock,
 }
 
-/// Returns the change an event makes, or `None` for event types that do
-/// not change the notification status (Send, Open, Click, …).
-pub fn status_change(event: &SesEvent) -> Option<StatusChange> {
-    match event.event_type.as_str() {
-        "Delivery" => Some(StatusChange { status: NotificationStatus::Delivered, detail: None }),
+/// Turns an SES record into the event that the shared service records, or
+/// returns `None` for event types that change nothing (Send, Open, Click,
+/// DeliveryDelay, …).
+pub fn mail_event(event: &SesEvent) -> Option<MailEvent> {
+    let (kind, affected) = match event.event_type.as_str() {
+        "Delivery" => (MailEventKind::Delivery, Vec::new()),
         "Bounce" => {
-            let detail = event.bounce.as_ref().map(|bounce| match &bounce.bounce_sub_type {
-                Some(sub_type) => format!("{} bounce ({sub_type})", bounce.bounce_type),
-                None => format!("{} bounce", bounce.bounce_type),
-            });
-            Some(StatusChange { status: NotificationStatus::Bounced, detail })
+            let bounce = event.bounce.as_ref();
+            let kind = MailEventKind::Bounce {
+                bounce_type: bounce.map_or_else(|| "Undetermined".to_owned(), |bounce| bounce.bounce_type.clone()),
+                sub_type: bounce.and_then(|bounce| bounce.bounce_sub_type.clone()),
+            };
+            let affected = bounce.map(|bounce| bounce.bounced_recipients.iter().map(|r| r.email_address.as_str()).collect());
+            (kind, affected.unwrap_or_default())
         }
         "Complaint" => {
-            let detail = event
-                .complaint
-                .as_ref()
-                .and_then(|complaint| complaint.complaint_feedback_type.clone())
-                .map(|kind| format!("complaint ({kind})"));
-            Some(StatusChange { status: NotificationStatus::Complained, detail })
+            let complaint = event.complaint.as_ref();
+            let kind = MailEventKind::Complaint {
+                feedback_type: complaint.and_then(|complaint| complaint.complaint_feedback_type.clone()),
+            };
+            let affected =
+                complaint.map(|complaint| complaint.complained_recipients.iter().map(|r| r.email_address.as_str()).collect());
+            (kind, affected.unwrap_or_default())
         }
-        "Reject" => {
-            let reason = event.reject.as_ref().and_then(|reject| reject.reason.clone());
-            Some(StatusChange {
-                status: NotificationStatus::Failed,
-                detail: Some(format!("rejected by SES: {}", reason.unwrap_or_else(|| "no reason given".into()))),
-            })
-        }
-        _ => None,
-    }
+        "Reject" => (
+            MailEventKind::Reject { reason: event.reject.as_ref().and_then(|reject| reject.reason.clone()) },
+            Vec::new(),
+        ),
+        _ => return None,
+    };
+    // The recipients named by the bounce or complaint, else every
+    // destination of the message. Addresses SES reports in another form,
+    // such as with a display name, are left out.
+    let named: Vec<&str> = if affected.is_empty() { event.mail.destination.iter().map(String::as_str).collect() } else { affected };
+    let recipients = named.into_iter().filter_map(|raw| EmailAddress::parse(raw).ok()).collect();
+    let award_id = event.mail.tags.get("award_id").and_then(|values| values.first()).and_then(|raw| AwardId::parse(raw).ok());
+    Some(MailEvent { kind, message_id: event.mail.message_id.clone(), award_id, recipients })
 }
 
-/// Applies a change unless it would hide a worse outcome: a bounce or a
-/// complaint is never replaced by a later delivery event of the same message.
-fn apply(award: &mut Award, change: &StatusChange) {
-    let keeps_worse = matches!(award.notification, NotificationStatus::Bounced | NotificationStatus::Complained)
-        && change.status == NotificationStatus::Delivered;
-    if keeps_worse {
-        return;
-    }
-    award.notification = change.status;
-    if change.detail.is_some() {
-        award.notification_detail = change.detail.clone();
-    }
-}
-
-/// Records one SES event. Events for unknown awards or for an older message
-/// than the award's latest one are logged and ignored.
+/// Records one SES event. Event types that change nothing, and events for
+/// unknown awards or for an older message than the award's latest one, are
+/// logged and ignored.
 pub async fn record_event(context: &Context<'_>, event: &SesEvent) -> Result<(), EventError> {
-    let Some(change) = status_change(event) else {
+    let Some(mail_event) = mail_event(event) else {
         tracing::info!(event_type = %event.event_type, message_id = %event.mail.message_id, "SES event type ignored");
         return Ok(());
     };
-    let Some(award_id) = event
-        .mail
-        .tags
-        .get("award_id")
-        .and_then(|values| values.first())
-        .and_then(|raw| AwardId::parse(raw).ok())
-    else {
-        tracing::warn!(event_type = %event.event_type, message_id = %event.mail.message_id, "SES event without an award_id tag ignored");
+    if mail_event.award_id.is_none() && mail_event.recipients.is_empty() {
+        tracing::warn!(event_type = %event.event_type, message_id = %event.mail.message_id, "SES event without an award_id tag or recipients ignored");
         return Ok(());
-    };
-
-    let message_id = event.mail.message_id.as_str();
-    let failed = |source| EventError::Update { award_id: award_id.clone(), source };
-    for _ in 0..5 {
-        let Some(mut award) = context.store.get_award(&award_id).await.map_err(failed)? else {
-            tracing::warn!(award_id = %award_id, message_id, "SES event for an unknown award ignored");
-            return Ok(());
-        };
-        if award.message_id.as_deref() != Some(message_id) {
-            tracing::info!(award_id = %award_id, message_id, "SES event for an older message ignored");
-            return Ok(());
-        }
-        apply(&mut award, &change);
-        award.updated_at = context.clock.now();
-        match context.store.update_award(&award).await {
-            Ok(award) => {
-                tracing::info!(award_id = %award_id, message_id, notification = award.notification.as_str(), "SES event recorded");
-                return Ok(());
-            }
-            Err(StoreError::VersionConflict) => continue,
-            Err(source) => return Err(failed(source)),
-        }
     }
-    Err(EventError::Contended(award_id))
+    record_mail_event(context.store, context.clock, &mail_event).await?;
+    Ok(())
 }
 
 /// Handles an SNS delivery of SES events. A message that is not an SES
-/// event is logged and skipped; a store failure fails the invocation so
-/// that Lambda retries it.
+/// event is logged and skipped, so one bad record does not fail the batch.
+/// A store failure fails the invocation, so that Lambda retries it.
 pub async fn handle_sns(context: &Context<'_>, event: &SnsEvent) -> Result<(), EventError> {
     for record in &event.records {
         match serde_json::from_str::<SesEvent>(&record.sns.message) {

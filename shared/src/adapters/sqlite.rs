@@ -13,7 +13,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::domain::{Award, AwardId, BadgeClass, BadgeId, ClaimToken, EmailAddress};
+use crate::domain::{Award, AwardId, BadgeClass, BadgeId, ClaimToken, EmailAddress, FollowUp, ResendRequest, Suppression};
 use crate::ports::{AwardPage, AwardQuery, AwardStore, Inserted, StatusFilter, StoreError};
 
 const SCHEMA: &str = "
@@ -44,7 +44,34 @@ CREATE TABLE IF NOT EXISTS claim_tokens (
     expires_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS claim_tokens_by_award ON claim_tokens (award_id);
+CREATE TABLE IF NOT EXISTS suppressions (
+    email TEXT PRIMARY KEY,
+    doc   TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS resend_requests (
+    email        TEXT PRIMARY KEY,
+    requested_at TEXT NOT NULL,
+    window_ends  TEXT NOT NULL,
+    queued       INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS resend_requests_queued ON resend_requests (requested_at) WHERE queued = 1;
+CREATE TABLE IF NOT EXISTS signing_keys (
+    name TEXT PRIMARY KEY,
+    key  BLOB NOT NULL
+);
 ";
+
+/// Columns added to `awards` after the first release, with their types.
+/// A database created before them gets them when it is opened.
+const ADDED_AWARD_COLUMNS: [(&str, &str); 2] = [("follow_up", "TEXT"), ("follow_up_at", "TEXT")];
+
+/// Index of the follow-up schedule, created once its columns exist.
+const FOLLOW_UP_INDEX: &str =
+    "CREATE INDEX IF NOT EXISTS awards_follow_up ON awards (follow_up, follow_up_at) WHERE follow_up IS NOT NULL;";
+
+/// Maximum values bound in one `IN (…)` list, below SQLite's default limit
+/// of 32,766 host parameters.
+const MAX_IN_LIST: usize = 500;
 
 /// Award store backed by one SQLite file.
 #[derive(Clone)]
@@ -71,6 +98,8 @@ impl SqliteStore {
             )
             .map_err(StoreError::backend)?;
         connection.execute_batch(SCHEMA).map_err(StoreError::backend)?;
+        add_missing_columns(&connection)?;
+        connection.execute_batch(FOLLOW_UP_INDEX).map_err(StoreError::backend)?;
         Ok(Self { connection: Arc::new(Mutex::new(connection)) })
     }
 
@@ -78,6 +107,32 @@ impl SqliteStore {
         // A panic while the lock was held cannot leave a half-applied SQL
         // transaction behind (SQLite rolls it back), so the poison is ignored.
         self.connection.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Adds the columns of `ADDED_AWARD_COLUMNS` that the `awards` table lacks.
+fn add_missing_columns(connection: &Connection) -> Result<(), StoreError> {
+    let mut statement = connection.prepare("SELECT name FROM pragma_table_info('awards')").map_err(StoreError::backend)?;
+    let existing = statement
+        .query_map([], |row| row.get::<_, String>(0))
+        .map_err(StoreError::backend)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(StoreError::backend)?;
+    for (name, kind) in ADDED_AWARD_COLUMNS {
+        if !existing.iter().any(|column| column == name) {
+            connection
+                .execute_batch(&format!("ALTER TABLE awards ADD COLUMN {name} {kind};"))
+                .map_err(StoreError::backend)?;
+        }
+    }
+    Ok(())
+}
+
+/// Returns the `follow_up` and `follow_up_at` column values of an award.
+fn follow_up_columns(award: &Award) -> (Option<&'static str>, Option<String>) {
+    match award.next_follow_up() {
+        Some((kind, due)) => (Some(kind.as_str()), Some(timestamp(due))),
+        None => (None, None),
     }
 }
 
@@ -192,12 +247,14 @@ impl AwardStore for SqliteStore {
         {
             let mut insert = transaction
                 .prepare_cached(
-                    "INSERT INTO awards (id, badge_id, email, session, status, notification, expires_on, version, doc)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                    "INSERT INTO awards (id, badge_id, email, session, status, notification, expires_on, version, doc,
+                                         follow_up, follow_up_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
                      ON CONFLICT (badge_id, email, session) DO NOTHING",
                 )
                 .map_err(StoreError::backend)?;
             for award in awards {
+                let (follow_up, follow_up_at) = follow_up_columns(award);
                 let inserted = insert
                     .execute(params![
                         award.id.as_str(),
@@ -209,6 +266,8 @@ impl AwardStore for SqliteStore {
                         award.expires_on.map(timestamp),
                         award.version as i64,
                         to_json(award)?,
+                        follow_up,
+                        follow_up_at,
                     ])
                     .map_err(StoreError::backend)?;
                 if inserted == 1 {
@@ -242,10 +301,12 @@ impl AwardStore for SqliteStore {
         let mut updated = award.clone();
         updated.version = award.version + 1;
         let doc = to_json(&updated)?;
+        let (follow_up, follow_up_at) = follow_up_columns(&updated);
         let connection = self.lock();
         let changed = connection
             .execute(
-                "UPDATE awards SET status = ?3, notification = ?4, expires_on = ?5, version = ?6, doc = ?7
+                "UPDATE awards SET status = ?3, notification = ?4, expires_on = ?5, version = ?6, doc = ?7,
+                                   follow_up = ?8, follow_up_at = ?9
                  WHERE id = ?1 AND version = ?2",
                 params![
                     award.id.as_str(),
@@ -255,6 +316,8 @@ impl AwardStore for SqliteStore {
                     updated.expires_on.map(timestamp),
                     updated.version as i64,
                     doc,
+                    follow_up,
+                    follow_up_at,
                 ],
             )
             .map_err(StoreError::backend)?;
@@ -379,5 +442,171 @@ impl AwardStore for SqliteStore {
                 })
             })
             .collect()
+    }
+
+    async fn due_follow_ups(&self, kind: FollowUp, now: DateTime<Utc>, limit: usize) -> Result<Vec<Award>, StoreError> {
+        let connection = self.lock();
+        let mut statement = connection
+            .prepare_cached(
+                "SELECT doc FROM awards WHERE follow_up = ?1 AND follow_up_at <= ?2 ORDER BY follow_up_at, seq LIMIT ?3",
+            )
+            .map_err(StoreError::backend)?;
+        let docs = statement
+            .query_map(params![kind.as_str(), timestamp(now), limit as i64], |row| row.get::<_, String>(0))
+            .map_err(StoreError::backend)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(StoreError::backend)?;
+        docs.iter().map(|doc| from_json(doc)).collect()
+    }
+
+    async fn add_suppression(&self, suppression: &Suppression) -> Result<bool, StoreError> {
+        let doc = to_json(suppression)?;
+        let changed = self
+            .lock()
+            .execute(
+                "INSERT INTO suppressions (email, doc) VALUES (?1, ?2) ON CONFLICT (email) DO NOTHING",
+                params![suppression.email.as_str(), doc],
+            )
+            .map_err(StoreError::backend)?;
+        Ok(changed == 1)
+    }
+
+    async fn suppressions(&self, emails: &[EmailAddress]) -> Result<Vec<Suppression>, StoreError> {
+        let connection = self.lock();
+        let mut found = Vec::new();
+        for chunk in emails.chunks(MAX_IN_LIST) {
+            let placeholders = vec!["?"; chunk.len()].join(", ");
+            let mut statement = connection
+                .prepare(&format!("SELECT doc FROM suppressions WHERE email IN ({placeholders})"))
+                .map_err(StoreError::backend)?;
+            let docs = statement
+                .query_map(rusqlite::params_from_iter(chunk.iter().map(EmailAddress::as_str)), |row| {
+                    row.get::<_, String>(0)
+                })
+                .map_err(StoreError::backend)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(StoreError::backend)?;
+            for doc in docs {
+                found.push(from_json(&doc)?);
+            }
+        }
+        Ok(found)
+    }
+
+    async fn request_resend(&self, request: &ResendRequest, window_ends: DateTime<Utc>) -> Result<bool, StoreError> {
+        // The upsert changes no row while the stored window is still open.
+        let changed = self
+            .lock()
+            .execute(
+                "INSERT INTO resend_requests (email, requested_at, window_ends, queued) VALUES (?1, ?2, ?3, 1)
+                 ON CONFLICT (email) DO UPDATE
+                 SET requested_at = excluded.requested_at, window_ends = excluded.window_ends, queued = 1
+                 WHERE resend_requests.window_ends <= excluded.requested_at",
+                params![request.email.as_str(), timestamp(request.requested_at), timestamp(window_ends)],
+            )
+            .map_err(StoreError::backend)?;
+        Ok(changed == 1)
+    }
+
+    async fn queued_resends(&self, limit: usize) -> Result<Vec<ResendRequest>, StoreError> {
+        let connection = self.lock();
+        let mut statement = connection
+            .prepare_cached(
+                "SELECT email, requested_at FROM resend_requests WHERE queued = 1 ORDER BY requested_at LIMIT ?1",
+            )
+            .map_err(StoreError::backend)?;
+        let rows = statement
+            .query_map([limit as i64], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))
+            .map_err(StoreError::backend)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(StoreError::backend)?;
+        rows.into_iter()
+            .map(|(email, requested_at)| {
+                Ok(ResendRequest {
+                    email: EmailAddress::parse(&email).map_err(StoreError::backend)?,
+                    requested_at: parse_timestamp(&requested_at)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn take_resend(&self, request: &ResendRequest) -> Result<bool, StoreError> {
+        let changed = self
+            .lock()
+            .execute(
+                "UPDATE resend_requests SET queued = 0 WHERE email = ?1 AND requested_at = ?2 AND queued = 1",
+                params![request.email.as_str(), timestamp(request.requested_at)],
+            )
+            .map_err(StoreError::backend)?;
+        Ok(changed == 1)
+    }
+
+    async fn signing_key(&self, name: &str, candidate: [u8; 32]) -> Result<[u8; 32], StoreError> {
+        let connection = self.lock();
+        connection
+            .execute(
+                "INSERT INTO signing_keys (name, key) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+                params![name, candidate.as_slice()],
+            )
+            .map_err(StoreError::backend)?;
+        let key: Vec<u8> = connection
+            .query_row("SELECT key FROM signing_keys WHERE name = ?1", [name], |row| row.get(0))
+            .map_err(StoreError::backend)?;
+        key.try_into().map_err(|_| StoreError::Backend(format!("the stored key {name:?} is not 32 bytes").into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{AwardStatus, NotificationStatus, Recipient};
+
+    /// The `awards` table as the first release created it.
+    const FIRST_AWARDS_TABLE: &str = "
+        CREATE TABLE awards (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, badge_id TEXT NOT NULL,
+            email TEXT NOT NULL, session TEXT NOT NULL, status TEXT NOT NULL, notification TEXT NOT NULL,
+            expires_on TEXT, version INTEGER NOT NULL, doc TEXT NOT NULL, UNIQUE (badge_id, email, session)
+        );";
+
+    #[tokio::test]
+    async fn old_database_gets_follow_up_columns() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("badges.sqlite3");
+        Connection::open(&path).unwrap().execute_batch(FIRST_AWARDS_TABLE).unwrap();
+
+        let store = SqliteStore::open(&path).expect("the old database opens");
+        let now = Utc::now();
+        let award = Award {
+            id: AwardId::from_random([3; 16]),
+            badge_id: BadgeId::parse("webinar").unwrap(),
+            recipient: Recipient { email: EmailAddress::parse("ada@example.org").unwrap(), name: String::new() },
+            session: String::new(),
+            evidence: None,
+            issued_on: now,
+            expires_on: None,
+            salt: "00".into(),
+            status: AwardStatus::Pending,
+            revocation_reason: None,
+            public: true,
+            notification: NotificationStatus::Sent,
+            notification_detail: None,
+            message_id: None,
+            first_sent_at: Some(now),
+            responded_at: None,
+            reminders_sent: 0,
+            last_reminder_at: None,
+            next_reminder_at: Some(now),
+            survey_due_at: None,
+            survey_invited_at: None,
+            created_at: now,
+            updated_at: now,
+            version: 0,
+        };
+        store.insert_awards(std::slice::from_ref(&award)).await.unwrap();
+        let due = store.due_follow_ups(FollowUp::Reminder, now, 10).await.unwrap();
+        assert_eq!(due, vec![award]);
+        drop(store);
+        SqliteStore::open(&path).expect("opening it again changes nothing");
     }
 }

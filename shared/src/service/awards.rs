@@ -88,11 +88,17 @@ pub fn new_award(
         salt: app.random_hex(16),
         status: AwardStatus::Pending,
         revocation_reason: None,
+        public: true,
         notification: NotificationStatus::Queued,
         notification_detail: None,
         message_id: None,
         first_sent_at: None,
         responded_at: None,
+        reminders_sent: 0,
+        last_reminder_at: None,
+        next_reminder_at: None,
+        survey_due_at: None,
+        survey_invited_at: None,
         created_at: now,
         updated_at: now,
         version: 0,
@@ -194,8 +200,20 @@ pub async fn revoke_award(app: &App, id: &AwardId, reason: &str) -> Result<Award
     Ok(award)
 }
 
-/// Queues a new claim email for a pending or declined award.
+/// Queues a new claim email for a pending or declined award whose address
+/// is not suppressed.
 pub async fn queue_resend(app: &App, id: &AwardId) -> Result<Award, ServiceError> {
+    let current = load_award(app, id).await?;
+    if let Some(suppression) = crate::service::mail_events::suppression_of(app.store.as_ref(), &current.recipient.email).await? {
+        return Err(ServiceError::Conflict {
+            code: "suppressed",
+            message: format!(
+                "mail to this address is suppressed since {}: {}",
+                suppression.created_at.format("%Y-%m-%d"),
+                suppression.reason.describe()
+            ),
+        });
+    }
     let award = modify_award(app, id, |award| match award.status {
         AwardStatus::Accepted => Err(ServiceError::Conflict {
             code: "already_accepted",

@@ -16,6 +16,14 @@ pub const MAX_NARRATIVE_CHARS: usize = 10_000;
 pub const MAX_TAGS: usize = 30;
 pub const MAX_TAG_CHARS: usize = 60;
 pub const MAX_EXPIRES_AFTER_DAYS: u32 = 36_500;
+pub const MAX_SURVEY_URL_CHARS: usize = 2000;
+pub const MAX_SURVEY_DELAY_DAYS: u32 = 365;
+/// Hosts of common link shorteners. Spam filters distrust shortened links,
+/// and recipients cannot see where they lead, so survey URLs must be full.
+const LINK_SHORTENERS: [&str; 14] = [
+    "bit.ly", "tinyurl.com", "t.co", "goo.gl", "ow.ly", "is.gd", "buff.ly", "rebrand.ly", "cutt.ly", "shorturl.at",
+    "tiny.cc", "bl.ink", "s.id", "t.ly",
+];
 /// Width and height of the PNG rendered from an SVG badge image, in pixels.
 pub const RENDERED_PNG_SIZE: u32 = 600;
 
@@ -47,6 +55,12 @@ pub struct BadgeInput {
     pub format: Option<String>,
     #[serde(default)]
     pub expires_after_days: Option<u32>,
+    /// Follow-up survey that recipients who accepted are invited to.
+    #[serde(default)]
+    pub survey_url: Option<String>,
+    /// Days after acceptance before the invitation; 0 when not set.
+    #[serde(default)]
+    pub survey_delay_days: Option<u32>,
 }
 
 fn non_blank(field: &str, value: &str, max_chars: usize) -> Result<String, ServiceError> {
@@ -88,6 +102,40 @@ fn criteria_of(input: &CriteriaInput) -> Result<Criteria, ServiceError> {
     Ok(Criteria { narrative, url })
 }
 
+/// Validates the follow-up survey: an absolute http(s) URL that is not a
+/// shortened link, and a delay that needs a URL.
+fn survey_of(input: &BadgeInput) -> Result<(Option<String>, Option<u32>), ServiceError> {
+    let url = input.survey_url.as_deref().map(str::trim).filter(|url| !url.is_empty()).map(str::to_owned);
+    if let Some(url) = &url {
+        if url.chars().count() > MAX_SURVEY_URL_CHARS {
+            return Err(ServiceError::invalid("survey_url", format!("survey_url is longer than {MAX_SURVEY_URL_CHARS} characters")));
+        }
+        if !is_http_url(url) {
+            return Err(ServiceError::invalid("survey_url", "survey_url must be an absolute http or https URL"));
+        }
+        let host = url.split("://").nth(1).unwrap_or("").split(['/', '?', '#', ':']).next().unwrap_or("").to_ascii_lowercase();
+        let host = host.strip_prefix("www.").unwrap_or(&host);
+        if LINK_SHORTENERS.contains(&host) {
+            return Err(ServiceError::invalid(
+                "survey_url",
+                "survey_url must be the survey's full address, not a shortened link: spam filters distrust shorteners",
+            ));
+        }
+    }
+    if let Some(days) = input.survey_delay_days {
+        if url.is_none() {
+            return Err(ServiceError::invalid("survey_delay_days", "survey_delay_days needs a survey_url"));
+        }
+        if days > MAX_SURVEY_DELAY_DAYS {
+            return Err(ServiceError::invalid(
+                "survey_delay_days",
+                format!("survey_delay_days must be between 0 and {MAX_SURVEY_DELAY_DAYS}"),
+            ));
+        }
+    }
+    Ok((url, input.survey_delay_days))
+}
+
 /// Validates the input and applies it to `existing`, or builds a new badge.
 fn apply_input(
     app: &App,
@@ -122,6 +170,8 @@ fn apply_input(
         }
     }
 
+    let (survey_url, survey_delay_days) = survey_of(input)?;
+
     let now = app.clock.now();
     Ok(BadgeClass {
         id,
@@ -132,6 +182,8 @@ fn apply_input(
         format,
         expires_after_days: input.expires_after_days,
         images: existing.map(|badge| badge.images.clone()).unwrap_or_default(),
+        survey_url,
+        survey_delay_days,
         created_at: existing.map_or(now, |badge| badge.created_at),
         updated_at: now,
     })
@@ -168,6 +220,11 @@ pub async fn update_badge(app: &App, id: &BadgeId, input: &BadgeInput) -> Result
     let existing = load_badge(app, id).await?;
     let badge = apply_input(app, id.clone(), input, Some(&existing))?;
     app.store.update_badge(&badge).await?;
+    let survey_changed =
+        (&existing.survey_url, existing.survey_delay_days) != (&badge.survey_url, badge.survey_delay_days);
+    if survey_changed {
+        crate::service::followup::reschedule_surveys(app, &badge).await?;
+    }
     Ok(badge)
 }
 
@@ -268,6 +325,8 @@ pub async fn load_catalogue(app: &App, catalogue: &Catalogue) -> Result<usize, S
             tags: entry.format.iter().cloned().collect(),
             format: entry.format.clone(),
             expires_after_days: None,
+            survey_url: None,
+            survey_delay_days: None,
         };
         match create_badge(app, &input).await {
             Ok(badge) => {

@@ -62,6 +62,8 @@ pub async fn accept(app: &App, id: &AwardId, token: &str) -> Result<Claim, Claim
             _ => {
                 award.status = AwardStatus::Accepted;
                 award.responded_at = Some(now);
+                award.next_reminder_at = None;
+                crate::service::followup::schedule_survey(award, &claim.badge);
                 Ok(())
             }
         })

@@ -5,7 +5,13 @@
 pub mod awards;
 pub mod badges;
 pub mod claims;
+pub mod followup;
 pub mod import;
+pub mod mail_events;
+pub mod resend;
+pub mod sharing;
+pub mod stats;
+pub mod unsubscribe;
 
 use crate::ports::StoreError;
 

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod mail_pages;
 pub mod middleware;
 pub mod negotiate;
 pub mod pages;

@@ -114,11 +114,64 @@ pub struct HomePage {
     pub badges: Vec<BadgeView>,
 }
 
+/// An image for link previews (Open Graph and Twitter cards).
+#[derive(Clone, Debug)]
+pub struct PreviewImage {
+    /// Absolute URL of a PNG, because social networks do not show SVG.
+    pub url: String,
+    /// Pixel size, when the PNG header could be read.
+    pub size: Option<PixelSize>,
+    pub alt: String,
+}
+
+/// Width and height of an image in pixels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PixelSize {
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Open Graph and Twitter card tags of a page.
+#[derive(Clone, Debug)]
+pub struct SocialMeta {
+    pub title: String,
+    pub description: String,
+    /// The page's own absolute URL.
+    pub url: String,
+    pub image: Option<PreviewImage>,
+    /// Add `og:image:secure_url`, because the image URL is https.
+    pub secure_image: bool,
+}
+
+impl SocialMeta {
+    pub fn new(title: String, description: &str, url: String, image: Option<PreviewImage>) -> Self {
+        let secure_image = image.as_ref().is_some_and(|image| image.url.starts_with("https://"));
+        Self { title, description: summary_text(description), url, image, secure_image }
+    }
+}
+
+/// Shortens text to at most 300 characters on a word boundary, for
+/// descriptions in link previews.
+pub fn summary_text(text: &str) -> String {
+    const MAX_CHARS: usize = 300;
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.chars().count() <= MAX_CHARS {
+        return text;
+    }
+    let cut: String = text.chars().take(MAX_CHARS - 1).collect();
+    let cut = match cut.rfind(' ') {
+        Some(space) if space > MAX_CHARS / 2 => cut[..space].to_owned(),
+        _ => cut,
+    };
+    format!("{cut}…")
+}
+
 #[derive(Template)]
 #[template(path = "badge.html")]
 pub struct BadgePage {
     pub site: Site,
     pub badge: BadgeView,
+    pub meta: SocialMeta,
 }
 
 #[derive(Template)]
@@ -166,6 +219,7 @@ pub struct DeclinedPage {
 pub struct AwardPage {
     pub site: Site,
     pub badge: BadgeView,
+    pub award_id: String,
     pub award_url: String,
     pub recipient_name: String,
     pub issued_on: String,
@@ -176,10 +230,142 @@ pub struct AwardPage {
     pub image_url: Option<String>,
     pub png_url: Option<String>,
     pub svg_url: Option<String>,
+    pub meta: SocialMeta,
+    /// oEmbed discovery URL; only public, unrevoked awards have one.
+    pub oembed_url: Option<String>,
+    /// The recipient lists the award on their public page.
+    pub public: bool,
+    /// Share tools, shown only to the recipient (owner cookie).
+    pub owner: Option<OwnerTools>,
+}
+
+/// A value shown with a copy button, such as a LinkedIn form field.
+#[derive(Clone, Debug)]
+pub struct CopyField {
+    /// Element id, unique on the page.
+    pub id: String,
+    pub label: String,
+    pub value: String,
+}
+
+/// An embed snippet size the owner can choose.
+#[derive(Clone, Debug)]
+pub struct EmbedSize {
+    pub label: String,
+    pub width: u32,
+    pub height: u32,
+    pub checked: bool,
+}
+
+/// The share tools of the award page.
+#[derive(Clone, Debug)]
+pub struct OwnerTools {
+    pub linkedin_add_url: String,
+    /// The same fields as the LinkedIn link, for copying by hand.
+    pub linkedin_fields: Vec<CopyField>,
+    pub linkedin_feed_url: String,
+    pub facebook_url: String,
+    pub x_url: String,
+    /// Embed snippet HTML, already escaped inside; the template escapes
+    /// it once more as textarea text, and shows it unescaped as preview.
+    pub embed_html: Option<String>,
+    pub embed_sizes: Vec<EmbedSize>,
+    pub signature_html: Option<String>,
+    pub learner_page_url: Option<String>,
+    pub learner_feed_url: Option<String>,
+    /// Form action that makes the award public or private.
+    pub visibility_action: String,
+}
+
+/// The public badge page of one learner.
+#[derive(Template)]
+#[template(path = "learner.html")]
+pub struct LearnerPage {
+    pub site: Site,
+    /// The name on the learner's newest award, possibly empty.
+    pub learner_name: String,
+    pub page_url: String,
+    pub feed_url: String,
+    pub awards: Vec<LearnerAward>,
+}
+
+/// One award on a learner page.
+#[derive(Clone, Debug)]
+pub struct LearnerAward {
+    pub award_url: String,
+    pub badge_name: String,
+    pub badge_format: Option<String>,
+    pub image_url: Option<String>,
+    pub issued_on: String,
+    /// valid or expired.
+    pub status: String,
 }
 
 #[derive(Template)]
 #[template(path = "verify.html")]
 pub struct VerifyPage {
     pub site: Site,
+    /// The largest accepted upload, for the form's hint, such as "4 MiB".
+    pub max_upload: String,
+    /// The values of the submitted form, shown again with the result.
+    pub url: String,
+    pub json: String,
+    pub email: String,
+    /// Error message about the submitted form, which could not be checked.
+    pub error: Option<String>,
+    pub result: Option<VerifyResult>,
+}
+
+/// A verification report as the page shows it.
+#[derive(Clone, Debug)]
+pub struct VerifyResult {
+    /// valid, revoked, expired, unknown or malformed.
+    pub status: String,
+    pub heading: String,
+    pub summary: String,
+    pub badge_name: Option<String>,
+    pub recipient_name: Option<String>,
+    pub issuer_name: Option<String>,
+    pub issued_on: Option<String>,
+    pub expires: Option<String>,
+    pub assertion_id: Option<String>,
+    pub recipient_match: Option<bool>,
+    pub checks: Vec<VerifyCheck>,
+}
+
+#[derive(Clone, Debug)]
+pub struct VerifyCheck {
+    pub passed: bool,
+    pub message: String,
+}
+
+impl VerifyResult {
+    pub fn new(report: &crate::verify::Report) -> Self {
+        use crate::verify::Status;
+        let heading = match report.status {
+            Status::Valid => "Valid badge",
+            Status::Revoked => "Revoked badge",
+            Status::Expired => "Expired badge",
+            Status::Unknown => "Not a badge of this issuer",
+            Status::Malformed => "Not a readable badge",
+        };
+        let date = |text: &Option<String>| {
+            text.as_deref()
+                .and_then(|text| DateTime::parse_from_rfc3339(text).ok())
+                .map(|time| human_date(time.with_timezone(&Utc)))
+        };
+        Self {
+            status: report.status.as_str().to_owned(),
+            heading: heading.to_owned(),
+            summary: report.summary.clone(),
+            badge_name: report.badge_name.clone(),
+            recipient_name: report.recipient_name.clone(),
+            issuer_name: report.issuer_name.clone(),
+            issued_on: date(&report.issued_on),
+            expires: date(&report.expires),
+            assertion_id: report.assertion_id.clone(),
+            recipient_match: report.recipient_match,
+            checks: report.checks.iter().map(|check| VerifyCheck { passed: check.passed, message: check.message.clone() }).collect(),
+        }
+    }
 }

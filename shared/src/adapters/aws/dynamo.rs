@@ -28,7 +28,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use crate::domain::{Award, AwardId, AwardStatus, BadgeClass, BadgeId, ClaimToken, NotificationStatus};
+use crate::domain::{
+    Award, AwardId, AwardStatus, BadgeClass, BadgeId, ClaimToken, EmailAddress, FollowUp, NotificationStatus,
+    ResendRequest, Suppression,
+};
 use crate::ports::{AwardPage, AwardQuery, AwardStore, Inserted, StatusFilter, StoreError};
 
 /// Name of the index that lists the awards of one recipient.
@@ -60,6 +63,11 @@ const AWARD_ID: &str = "award_id";
 const CREATED_AT: &str = "created_at";
 const EXPIRES_AT: &str = "expires_at";
 const TTL: &str = "ttl";
+const EMAIL: &str = "email";
+const REQUESTED_AT: &str = "requested_at";
+const WINDOW_ENDS: &str = "window_ends";
+const STATE: &str = "state";
+const KEY: &str = "key";
 
 // Fixed key values.
 const BADGE_SK: &str = "BADGE";
@@ -70,6 +78,21 @@ const TOKEN_SK_PREFIX: &str = "TOKEN#";
 const BADGE_CATALOGUE_PK: &str = "BADGES";
 /// `gsi3pk` of every award whose notification is `queued`.
 const QUEUED_PK: &str = "QUEUED";
+/// `gsi3pk` of the awards waiting for a reminder, sorted by due time.
+const REMINDER_PK: &str = "REMINDER";
+/// `gsi3pk` of the awards waiting for a survey invitation, sorted by due time.
+const SURVEY_PK: &str = "SURVEY";
+/// `gsi3pk` of the queued resend requests.
+const RESEND_QUEUE_PK: &str = "RESEND";
+const SUPPRESSION_SK: &str = "SUPPRESSION";
+const RESEND_SK: &str = "RESEND";
+const KEY_SK: &str = "KEY";
+/// `state` of a resend request that waits for the sender, and of one taken.
+const RESEND_QUEUED: &str = "queued";
+const RESEND_TAKEN: &str = "taken";
+/// Days a resend item is kept after its window ends, before the table's
+/// TTL deletes it. The window itself is checked on `window_ends`.
+const RESEND_RETENTION_DAYS: i64 = 1;
 
 /// Awards per TransactWriteItems request: two items each, and DynamoDB
 /// accepts at most 100 items per transaction.
@@ -410,6 +433,35 @@ fn award_gsi_sk(award: &Award) -> String {
     format!("{}#{}", timestamp(award.created_at), award.id)
 }
 
+/// Returns the `queued` index keys of an award: the queue while its
+/// notification is queued, else the partition of its next follow-up sorted
+/// by due time, else none.
+fn award_gsi3_keys(award: &Award) -> Option<(&'static str, String)> {
+    if award.notification == NotificationStatus::Queued {
+        return Some((QUEUED_PK, award_gsi_sk(award)));
+    }
+    award.next_follow_up().map(|(kind, due)| (follow_up_pk(kind), format!("{}#{}", timestamp(due), award.id)))
+}
+
+fn follow_up_pk(kind: FollowUp) -> &'static str {
+    match kind {
+        FollowUp::Reminder => REMINDER_PK,
+        FollowUp::Survey => SURVEY_PK,
+    }
+}
+
+fn suppression_key(email: &EmailAddress) -> Item {
+    key(format!("SUPPRESSION#{email}"), SUPPRESSION_SK)
+}
+
+fn resend_key(email: &EmailAddress) -> Item {
+    key(format!("RESEND#{email}"), RESEND_SK)
+}
+
+fn signing_key_key(name: &str) -> Item {
+    key(format!("KEY#{name}"), KEY_SK)
+}
+
 /// Escapes `%` and `#` so that joining escaped parts with `#` is reversible.
 fn escape_key_part(part: &str) -> String {
     part.replace('%', "%25").replace('#', "%23")
@@ -465,8 +517,8 @@ fn award_item(award: &Award) -> Result<Item, StoreError> {
     item.insert(GSI1SK.to_owned(), string(&sort_key));
     item.insert(GSI2PK.to_owned(), string(badge_pk(&award.badge_id)));
     item.insert(GSI2SK.to_owned(), string(&sort_key));
-    if award.notification == NotificationStatus::Queued {
-        item.insert(GSI3PK.to_owned(), string(QUEUED_PK));
+    if let Some((partition, sort_key)) = award_gsi3_keys(award) {
+        item.insert(GSI3PK.to_owned(), string(partition));
         item.insert(GSI3SK.to_owned(), string(sort_key));
     }
     Ok(item)
@@ -894,11 +946,12 @@ impl AwardStore for DynamoStore {
             }
             None => remove.push("#expires_on"),
         }
-        // The `queued` index is sparse, so its keys exist only while the award is queued.
-        if updated.notification == NotificationStatus::Queued {
+        // The `queued` index is sparse: its keys exist only while the award
+        // is queued or waits for a follow-up.
+        if let Some((partition, sort_key)) = award_gsi3_keys(&updated) {
             set.push("#gsi3pk = :queued, #gsi3sk = :queued_sk");
-            values.insert(":queued".to_owned(), string(QUEUED_PK));
-            values.insert(":queued_sk".to_owned(), string(award_gsi_sk(&updated)));
+            values.insert(":queued".to_owned(), string(partition));
+            values.insert(":queued_sk".to_owned(), string(sort_key));
         } else {
             remove.push("#gsi3pk, #gsi3sk");
         }
@@ -1126,6 +1179,195 @@ impl AwardStore for DynamoStore {
             }
         }
     }
+
+    /// Queries the follow-up partition of the `queued` index up to `now`.
+    /// The sort key is the due time then the award id, and `~` sorts after
+    /// every id character, so awards due exactly at `now` are included.
+    async fn due_follow_ups(&self, kind: FollowUp, now: DateTime<Utc>, limit: usize) -> Result<Vec<Award>, StoreError> {
+        let upper = format!("{}#~", timestamp(now));
+        let mut awards = Vec::with_capacity(limit);
+        let mut start: Option<Item> = None;
+        while awards.len() < limit {
+            let request = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(INDEX_QUEUED)
+                .key_condition_expression("#pk = :pk AND #sk <= :upper")
+                .expression_attribute_names("#pk", GSI3PK)
+                .expression_attribute_names("#sk", GSI3SK)
+                .expression_attribute_values(":pk", string(follow_up_pk(kind)))
+                .expression_attribute_values(":upper", string(&upper))
+                .limit(i32::try_from(limit - awards.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take());
+            let output = send_with_retry(|| request.clone().send()).await.map_err(backend)?;
+            for item in output.items() {
+                awards.push(parse_doc(item)?);
+            }
+            match output.last_evaluated_key {
+                Some(key) => start = Some(key),
+                None => break,
+            }
+        }
+        awards.truncate(limit);
+        Ok(awards)
+    }
+
+    async fn add_suppression(&self, suppression: &Suppression) -> Result<bool, StoreError> {
+        let mut item = suppression_key(&suppression.email);
+        item.insert(ENTITY.to_owned(), string("suppression"));
+        item.insert(DOC.to_owned(), string(serde_json::to_string(suppression).map_err(StoreError::backend)?));
+        let request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PK);
+        match send_with_retry(|| request.clone().send()).await {
+            Ok(_) => Ok(true),
+            Err(error)
+                if matches!(error.as_service_error(), Some(PutItemError::ConditionalCheckFailedException(_))) =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(backend(error)),
+        }
+    }
+
+    /// Reads the suppression items with BatchGetItem, 100 addresses per request.
+    async fn suppressions(&self, emails: &[EmailAddress]) -> Result<Vec<Suppression>, StoreError> {
+        let distinct: std::collections::BTreeSet<&EmailAddress> = emails.iter().collect();
+        let items = self.batch_get(distinct.into_iter().map(suppression_key).collect()).await?;
+        items.iter().map(parse_doc).collect()
+    }
+
+    /// Writes the resend item with a condition that the stored window has
+    /// ended, so concurrent requests for one address queue at most one.
+    async fn request_resend(&self, request: &ResendRequest, window_ends: DateTime<Utc>) -> Result<bool, StoreError> {
+        let requested_at = timestamp(request.requested_at);
+        let mut item = resend_key(&request.email);
+        item.insert(ENTITY.to_owned(), string("resend"));
+        item.insert(EMAIL.to_owned(), string(request.email.as_str()));
+        item.insert(REQUESTED_AT.to_owned(), string(&requested_at));
+        item.insert(WINDOW_ENDS.to_owned(), string(timestamp(window_ends)));
+        item.insert(STATE.to_owned(), string(RESEND_QUEUED));
+        item.insert(GSI3PK.to_owned(), string(RESEND_QUEUE_PK));
+        item.insert(GSI3SK.to_owned(), string(format!("{requested_at}#{}", request.email)));
+        let delete_after = window_ends + chrono::Duration::days(RESEND_RETENTION_DAYS);
+        item.insert(TTL.to_owned(), AttributeValue::N(delete_after.timestamp().to_string()));
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#pk) OR #window_ends <= :requested_at")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#window_ends", WINDOW_ENDS)
+            .expression_attribute_values(":requested_at", string(&requested_at));
+        match send_with_retry(|| put.clone().send()).await {
+            Ok(_) => Ok(true),
+            Err(error)
+                if matches!(error.as_service_error(), Some(PutItemError::ConditionalCheckFailedException(_))) =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(backend(error)),
+        }
+    }
+
+    async fn queued_resends(&self, limit: usize) -> Result<Vec<ResendRequest>, StoreError> {
+        let mut requests = Vec::with_capacity(limit);
+        let mut start: Option<Item> = None;
+        while requests.len() < limit {
+            let request = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(INDEX_QUEUED)
+                .key_condition_expression("#pk = :pk")
+                .expression_attribute_names("#pk", GSI3PK)
+                .expression_attribute_values(":pk", string(RESEND_QUEUE_PK))
+                .limit(i32::try_from(limit - requests.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take());
+            let output = send_with_retry(|| request.clone().send()).await.map_err(backend)?;
+            for item in output.items() {
+                requests.push(ResendRequest {
+                    email: EmailAddress::parse(string_attribute(item, EMAIL)?).map_err(StoreError::backend)?,
+                    requested_at: parse_timestamp(string_attribute(item, REQUESTED_AT)?)?,
+                });
+            }
+            match output.last_evaluated_key {
+                Some(key) => start = Some(key),
+                None => break,
+            }
+        }
+        requests.truncate(limit);
+        Ok(requests)
+    }
+
+    /// Marks the request taken and removes it from the index, on condition
+    /// that it is still the queued request of that time.
+    async fn take_resend(&self, request: &ResendRequest) -> Result<bool, StoreError> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(resend_key(&request.email)))
+            .update_expression("SET #state = :taken REMOVE #gsi3pk, #gsi3sk")
+            .condition_expression("#state = :queued AND #requested_at = :requested_at")
+            .expression_attribute_names("#state", STATE)
+            .expression_attribute_names("#requested_at", REQUESTED_AT)
+            .expression_attribute_names("#gsi3pk", GSI3PK)
+            .expression_attribute_names("#gsi3sk", GSI3SK)
+            .expression_attribute_values(":taken", string(RESEND_TAKEN))
+            .expression_attribute_values(":queued", string(RESEND_QUEUED))
+            .expression_attribute_values(":requested_at", string(timestamp(request.requested_at)));
+        match send_with_retry(|| update.clone().send()).await {
+            Ok(_) => Ok(true),
+            Err(error)
+                if matches!(error.as_service_error(), Some(UpdateItemError::ConditionalCheckFailedException(_))) =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(backend(error)),
+        }
+    }
+
+    async fn signing_key(&self, name: &str, candidate: [u8; 32]) -> Result<[u8; 32], StoreError> {
+        if let Some(item) = self.get_item(signing_key_key(name)).await? {
+            return parse_signing_key(name, &item);
+        }
+        let mut item = signing_key_key(name);
+        item.insert(ENTITY.to_owned(), string("key"));
+        item.insert(KEY.to_owned(), AttributeValue::B(aws_sdk_dynamodb::primitives::Blob::new(candidate.to_vec())));
+        let request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PK);
+        match send_with_retry(|| request.clone().send()).await {
+            Ok(_) => return Ok(candidate),
+            // Another process stored its key first: use that one.
+            Err(error)
+                if matches!(error.as_service_error(), Some(PutItemError::ConditionalCheckFailedException(_))) => {}
+            Err(error) => return Err(backend(error)),
+        }
+        let item = self
+            .get_item(signing_key_key(name))
+            .await?
+            .ok_or_else(|| StoreError::Backend(format!("the key {name:?} vanished after a conflicting write").into()))?;
+        parse_signing_key(name, &item)
+    }
+}
+
+fn parse_signing_key(name: &str, item: &Item) -> Result<[u8; 32], StoreError> {
+    item.get(KEY)
+        .and_then(|value| value.as_b().ok())
+        .and_then(|blob| <[u8; 32]>::try_from(blob.as_ref()).ok())
+        .ok_or_else(|| StoreError::Backend(format!("the stored key {name:?} is not 32 bytes").into()))
 }
 
 #[cfg(test)]

@@ -81,9 +81,7 @@ impl SesMailer {
             .destination(Destination::builder().to_addresses(email.to.as_str()).build())
             .content(EmailContent::builder().raw(raw).build())
             .set_configuration_set_name(self.settings.configuration_set.clone())
-            .set_email_tags(email.award_id.as_ref().map(|award_id| {
-                vec![MessageTag::builder().name("award_id").value(award_id.as_str()).build().expect("name and value are set")]
-            }))
+            .set_email_tags(Some(message_tags(email)))
             .send()
             .await?;
         // SES returns a message id for every accepted message. Its absence
@@ -134,6 +132,17 @@ impl Mailer for SesMailer {
             attempt += 1;
         }
     }
+}
+
+/// Returns the SES tags of a message: its kind, and the award it is about
+/// when it names one. Delivery events carry them back.
+fn message_tags(email: &OutgoingEmail) -> Vec<MessageTag> {
+    let tag = |name: &str, value: &str| MessageTag::builder().name(name).value(value).build().expect("name and value are set");
+    let mut tags = vec![tag("kind", email.kind.as_str())];
+    if let Some(award_id) = &email.award_id {
+        tags.push(tag("award_id", award_id.as_str()));
+    }
+    tags
 }
 
 /// Creates an email address identity, for development set-ups and tests.

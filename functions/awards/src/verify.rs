@@ -1,0 +1,217 @@
+//! `GET /verify` (the form) and `POST /verify` (the check).
+//!
+//! The form posts `multipart/form-data` with the fields `file`, `url`,
+//! `json` and `email`. Programs may instead post the raw image
+//! (`image/png`, `image/svg+xml`), JSON (`application/json`,
+//! `application/ld+json`) or a URL (`text/plain`), with the email in the
+//! `email` query parameter. Browsers get the result page; other clients
+//! get the report as JSON.
+
+use axum::body::Body;
+use axum::extract::{FromRequest, Multipart, Query, Request, State};
+use axum::http::header::CACHE_CONTROL;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use badges_shared::App;
+use badges_shared::service::ServiceError;
+use badges_shared::verify::{Evidence, StoreResolver, verify};
+use badges_shared::web::error::ApiError;
+use badges_shared::web::extract::{body_too_large, media_type, parse_form, read_body};
+use badges_shared::web::middleware::FinalBody;
+use badges_shared::web::pages::{Site, VerifyPage, VerifyResult, render};
+use badges_shared::web::prefers_html;
+
+/// The fields of the form, as text, except the file.
+#[derive(Default, Deserialize)]
+struct FormFields {
+    #[serde(default)]
+    url: String,
+    #[serde(default)]
+    json: String,
+    #[serde(default)]
+    email: String,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailQuery {
+    #[serde(default)]
+    email: Option<String>,
+}
+
+fn max_upload(app: &App) -> String {
+    format!("{} MiB", app.settings.limits.verify_body_bytes / (1024 * 1024))
+}
+
+fn no_store(mut response: Response) -> Response {
+    response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+pub async fn page(State(app): State<App>) -> Response {
+    render(&VerifyPage {
+        site: Site::new(&app.settings),
+        max_upload: max_upload(&app),
+        url: String::new(),
+        json: String::new(),
+        email: String::new(),
+        error: None,
+        result: None,
+    })
+}
+
+pub async fn submit(
+    State(app): State<App>,
+    query: Result<Query<EmailQuery>, axum::extract::rejection::QueryRejection>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let Query(query) = query.map_err(|error| ApiError::bad_request("query", format!("invalid query: {}", error.body_text())))?;
+    let html = prefers_html(request.headers());
+    let limit = app.settings.limits.verify_body_bytes;
+    let media = media_type(request.headers()).unwrap_or_default();
+    let (evidence, fields, file_given) = match media.as_str() {
+        "multipart/form-data" => read_multipart(request, limit).await?,
+        "application/x-www-form-urlencoded" => {
+            let fields: FormFields = parse_form(&read_body(request, limit).await?)?;
+            (None, fields, false)
+        }
+        "image/png" | "image/svg+xml" => {
+            let bytes = read_body(request, limit).await?;
+            (Some(Evidence::Image(bytes.to_vec())), FormFields::default(), true)
+        }
+        "application/json" | "application/ld+json" => {
+            let text = body_text(&read_body(request, limit).await?)?;
+            (None, FormFields { json: text, ..FormFields::default() }, false)
+        }
+        "text/plain" => {
+            let text = body_text(&read_body(request, limit).await?)?;
+            (None, FormFields { url: text, ..FormFields::default() }, false)
+        }
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send multipart/form-data with file, url, json or email; or the raw image/png, image/svg+xml, application/json or text/plain URL",
+            )
+            .with_field("Content-Type"));
+        }
+    };
+    let email = query.email.clone().filter(|email| !email.trim().is_empty()).or_else(|| Some(fields.email.clone()));
+    let evidence = match choose_evidence(evidence, &fields, file_given) {
+        Ok(evidence) => evidence,
+        Err(error) if html => {
+            // Show the form again with the message and what was typed.
+            let page = VerifyPage {
+                site: Site::new(&app.settings),
+                max_upload: max_upload(&app),
+                url: fields.url,
+                json: fields.json,
+                email: email.unwrap_or_default(),
+                error: Some(format!("{}.", capitalize(&error.message))),
+                result: None,
+            };
+            let mut response = no_store(render(&page));
+            *response.status_mut() = error.status;
+            response.extensions_mut().insert(FinalBody);
+            return Ok(response);
+        }
+        Err(error) => return Err(error),
+    };
+
+    let resolver = StoreResolver { app: &app };
+    let report = verify(&app.settings, &resolver, &evidence, email.as_deref(), app.clock.now())
+        .await
+        .map_err(ServiceError::from)?;
+    tracing::info!(status = report.status.as_str(), assertion_id = report.assertion_id.as_deref().unwrap_or(""), "badge verified");
+
+    if !html {
+        return Ok(no_store(axum::Json(&report).into_response()));
+    }
+    let page = VerifyPage {
+        site: Site::new(&app.settings),
+        max_upload: max_upload(&app),
+        url: fields.url,
+        json: fields.json,
+        email: email.unwrap_or_default(),
+        error: None,
+        result: Some(VerifyResult::new(&report)),
+    };
+    Ok(no_store(render(&page)))
+}
+
+fn capitalize(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+fn body_text(bytes: &[u8]) -> Result<String, ApiError> {
+    String::from_utf8(bytes.to_vec()).map_err(|_| ApiError::bad_request("body", "the body is not UTF-8 text"))
+}
+
+/// Reads the verification form. The whole body is read first, so the
+/// size limit covers the multipart framing too.
+async fn read_multipart(request: Request, limit: usize) -> Result<(Option<Evidence>, FormFields, bool), ApiError> {
+    let (parts, body) = request.into_parts();
+    let bytes = read_body(Request::from_parts(parts.clone(), body), limit).await?;
+    let request = Request::from_parts(parts, Body::from(bytes));
+    let mut multipart = Multipart::from_request(request, &())
+        .await
+        .map_err(|error| ApiError::bad_request("body", format!("invalid multipart form: {}", error.body_text())))?;
+
+    let mut fields = FormFields::default();
+    let mut file = None;
+    let mut file_given = false;
+    let invalid = |error: axum::extract::multipart::MultipartError| {
+        if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            body_too_large(limit)
+        } else {
+            ApiError::bad_request("body", format!("invalid multipart form: {}", error.body_text()))
+        }
+    };
+    while let Some(field) = multipart.next_field().await.map_err(invalid)? {
+        let name = field.name().unwrap_or("").to_owned();
+        match name.as_str() {
+            "file" => {
+                // A form submitted without choosing a file sends an empty part.
+                let has_file_name = field.file_name().is_some_and(|name| !name.is_empty());
+                let bytes = field.bytes().await.map_err(invalid)?;
+                if !bytes.is_empty() || has_file_name {
+                    file_given = true;
+                    file = Some(Evidence::Image(bytes.to_vec()));
+                }
+            }
+            "url" => fields.url = field.text().await.map_err(invalid)?,
+            "json" => fields.json = field.text().await.map_err(invalid)?,
+            "email" => fields.email = field.text().await.map_err(invalid)?,
+            other => {
+                return Err(ApiError::bad_request(other, format!("unknown form field {other:?}; use file, url, json or email")));
+            }
+        }
+    }
+    Ok((file, fields, file_given))
+}
+
+/// Picks the one piece of evidence given: a file, a URL or JSON.
+fn choose_evidence(file: Option<Evidence>, fields: &FormFields, file_given: bool) -> Result<Evidence, ApiError> {
+    let url = fields.url.trim();
+    let json = fields.json.trim();
+    let given = usize::from(file_given) + usize::from(!url.is_empty()) + usize::from(!json.is_empty());
+    if given > 1 {
+        return Err(ApiError::bad_request("body", "give only one of a badge image, an address or JSON"));
+    }
+    if let Some(file) = file {
+        return Ok(file);
+    }
+    if !url.is_empty() {
+        return Ok(Evidence::Url(url.to_owned()));
+    }
+    if !json.is_empty() {
+        return Ok(Evidence::Json(json.to_owned()));
+    }
+    Err(ApiError::bad_request("file", "choose a badge image, or paste the badge's address or its JSON"))
+}

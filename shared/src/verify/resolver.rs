@@ -1,0 +1,115 @@
+//! The resolver port: how verification gets the published copy of a
+//! document, and its adapter on this deployment's own store.
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use crate::app::App;
+use crate::domain::{AwardId, AwardStatus, BadgeId};
+use crate::openbadges::{assertion, badge_class, badge_image_key, issuer_profile, preferred_image, revoked_assertion};
+use crate::ports::StoreError;
+use crate::service::claims::award_image_url;
+use crate::settings::Settings;
+
+/// A document as its URL publishes it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Document {
+    pub body: Value,
+    /// The URL returns 410 with an Open Badges revocation body.
+    pub revoked: bool,
+    /// The recipient's name, when the publisher shows it on the award page.
+    pub recipient_name: Option<String>,
+}
+
+/// Outcome of resolving a URL.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Resolved {
+    Document(Document),
+    /// The URL is this deployment's, but nothing is published there.
+    NotFound,
+    /// The URL is not under this deployment's base URL. Resolvers never
+    /// fetch such URLs.
+    OutsideDeployment,
+}
+
+/// Looks up the published copy of Open Badges documents.
+#[async_trait]
+pub trait Resolver: Send + Sync {
+    async fn resolve(&self, url: &str) -> Result<Resolved, StoreError>;
+}
+
+/// A URL of this deployment that publishes an Open Badges document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LocalUrl {
+    Assertion(AwardId),
+    BadgeClass(BadgeId),
+    Issuer,
+}
+
+/// Parses a URL of this deployment: `{base}/awards/{id}` (also with
+/// `/badge.png` or `/badge.svg`, the baked images), `{base}/badges/{id}`
+/// and `{base}/issuer`, each with or without one trailing slash. Anything
+/// else, including other hosts, look-alike hosts such as
+/// `{base}.example.com`, queries and fragments, is `None`.
+pub fn parse_local_url(settings: &Settings, url: &str) -> Option<LocalUrl> {
+    let path = url.trim().strip_prefix(settings.base_url.as_str())?;
+    let path = path.strip_suffix('/').unwrap_or(path);
+    if path == "/issuer" {
+        return Some(LocalUrl::Issuer);
+    }
+    if let Some(rest) = path.strip_prefix("/awards/") {
+        let id = rest.strip_suffix("/badge.png").or_else(|| rest.strip_suffix("/badge.svg")).unwrap_or(rest);
+        return AwardId::parse(id).ok().map(LocalUrl::Assertion);
+    }
+    if let Some(id) = path.strip_prefix("/badges/") {
+        return BadgeId::parse(id).ok().map(LocalUrl::BadgeClass);
+    }
+    None
+}
+
+/// Resolves this deployment's URLs from its store, exactly as the public
+/// routes publish them, and nothing else: it makes no network request.
+pub struct StoreResolver<'a> {
+    pub app: &'a App,
+}
+
+#[async_trait]
+impl Resolver for StoreResolver<'_> {
+    async fn resolve(&self, url: &str) -> Result<Resolved, StoreError> {
+        let app = self.app;
+        let settings = &app.settings;
+        let Some(local) = parse_local_url(settings, url) else {
+            return Ok(Resolved::OutsideDeployment);
+        };
+        let document = match local {
+            LocalUrl::Issuer => Document { body: issuer_profile(settings), revoked: false, recipient_name: None },
+            LocalUrl::BadgeClass(id) => {
+                let Some(badge) = app.store.get_badge(&id).await? else {
+                    return Ok(Resolved::NotFound);
+                };
+                let image = preferred_image(&badge).map(|kind| app.images.public_url(&badge_image_key(&badge.id, kind)));
+                Document { body: badge_class(settings, &badge, image), revoked: false, recipient_name: None }
+            }
+            LocalUrl::Assertion(id) => {
+                let Some(award) = app.store.get_award(&id).await? else {
+                    return Ok(Resolved::NotFound);
+                };
+                let name = Some(award.recipient.name.clone()).filter(|name| !name.is_empty());
+                match award.status {
+                    AwardStatus::Revoked => {
+                        Document { body: revoked_assertion(settings, &award), revoked: true, recipient_name: name }
+                    }
+                    AwardStatus::Accepted => {
+                        let Some(badge) = app.store.get_badge(&award.badge_id).await? else {
+                            return Ok(Resolved::NotFound);
+                        };
+                        let body = assertion(settings, &award, award_image_url(app, &award, &badge));
+                        Document { body, revoked: false, recipient_name: name }
+                    }
+                    AwardStatus::Pending | AwardStatus::Declined => return Ok(Resolved::NotFound),
+                }
+            }
+        };
+        Ok(Resolved::Document(document))
+    }
+}

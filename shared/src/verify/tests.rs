@@ -1,0 +1,223 @@
+//! Verification against documents injected through a test resolver.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use super::*;
+use crate::domain::{EmailAddress, Issuer};
+use crate::openbadges::hashed_identity;
+
+const BASE: &str = "https://badges.example.org";
+const AWARD: &str = "https://badges.example.org/awards/abcdefghijklmnopqrstuvwxyz";
+const BADGE: &str = "https://badges.example.org/badges/rda-serials";
+
+/// Serves the documents it was given and counts every lookup.
+struct MapResolver {
+    documents: HashMap<String, Document>,
+    lookups: std::sync::Mutex<Vec<String>>,
+}
+
+#[async_trait]
+impl Resolver for MapResolver {
+    async fn resolve(&self, url: &str) -> Result<Resolved, StoreError> {
+        self.lookups.lock().unwrap().push(url.to_owned());
+        Ok(match self.documents.get(url) {
+            Some(document) => Resolved::Document(document.clone()),
+            None => Resolved::NotFound,
+        })
+    }
+}
+
+fn settings() -> Settings {
+    let issuer = Issuer { name: "Example Association".into(), url: "https://www.example.org".into(), email: "b@example.org".into() };
+    Settings::new(BASE, issuer)
+}
+
+fn time(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+}
+
+fn hosted(expires: Option<&str>) -> Value {
+    let email = EmailAddress::parse("learner@example.org").unwrap();
+    let mut doc = json!({
+        "@context": "https://w3id.org/openbadges/v2",
+        "type": "Assertion",
+        "id": AWARD,
+        "recipient": { "type": "email", "hashed": true, "salt": "s4lt", "identity": hashed_identity(&email, "s4lt") },
+        "badge": BADGE,
+        "issuedOn": "2020-05-22T00:00:00Z",
+        "verification": { "type": "hosted" },
+    });
+    if let Some(expires) = expires {
+        doc["expires"] = json!(expires);
+    }
+    doc
+}
+
+fn resolver(assertion: Option<Document>) -> MapResolver {
+    let mut documents = HashMap::new();
+    if let Some(assertion) = assertion {
+        documents.insert(AWARD.to_owned(), assertion);
+    }
+    documents.insert(
+        BADGE.to_owned(),
+        Document {
+            body: json!({ "type": "BadgeClass", "id": BADGE, "name": "RDA Serials", "issuer": format!("{BASE}/issuer") }),
+            revoked: false,
+            recipient_name: None,
+        },
+    );
+    MapResolver { documents, lookups: Default::default() }
+}
+
+fn published(body: Value) -> Option<Document> {
+    Some(Document { body, revoked: false, recipient_name: Some("Zoë O'Brien".into()) })
+}
+
+async fn run(resolver: &MapResolver, evidence: Evidence, email: Option<&str>) -> Report {
+    verify(&settings(), resolver, &evidence, email, time("2026-01-01T00:00:00Z")).await.unwrap()
+}
+
+fn check<'a>(report: &'a Report, id: &str) -> &'a Check {
+    report.checks.iter().find(|check| check.id == id).unwrap_or_else(|| panic!("no {id} check: {report:?}"))
+}
+
+#[tokio::test]
+async fn url_of_published_award_is_valid() {
+    let resolver = resolver(published(hosted(None)));
+    let report = run(&resolver, Evidence::Url(AWARD.into()), Some("Learner@Example.org")).await;
+    assert_eq!(report.status, Status::Valid, "{report:?}");
+    assert_eq!(report.badge_name.as_deref(), Some("RDA Serials"));
+    assert_eq!(report.recipient_name.as_deref(), Some("Zoë O'Brien"));
+    assert_eq!(report.recipient_match, Some(true));
+    assert!(report.checks.iter().all(|check| check.passed), "{report:?}");
+    assert!(report.summary.contains("22 May 2020"), "{}", report.summary);
+}
+
+#[tokio::test]
+async fn wrong_email_fails_recipient_check() {
+    let resolver = resolver(published(hosted(None)));
+    let report = run(&resolver, Evidence::Url(AWARD.into()), Some("someone@example.org")).await;
+    assert_eq!(report.status, Status::Valid);
+    assert_eq!(report.recipient_match, Some(false));
+    assert!(!check(&report, "recipient").passed);
+    let report = run(&resolver, Evidence::Url(AWARD.into()), Some("not an address")).await;
+    assert_eq!(report.recipient_match, Some(false));
+    assert!(check(&report, "recipient").message.contains("not a valid email"), "{report:?}");
+}
+
+#[tokio::test]
+async fn other_host_is_unknown_and_not_resolved() {
+    let resolver = resolver(published(hosted(None)));
+    for url in [
+        "https://other.example.net/awards/abcdefghijklmnopqrstuvwxyz",
+        "https://badges.example.org.evil.example/awards/abcdefghijklmnopqrstuvwxyz",
+        "http://169.254.169.254/latest/meta-data",
+    ] {
+        let report = run(&resolver, Evidence::Url(url.into()), None).await;
+        assert_eq!(report.status, Status::Unknown, "{url}: {report:?}");
+        assert!(!check(&report, "issuer").passed);
+    }
+    assert!(resolver.lookups.lock().unwrap().is_empty(), "no outside URL is looked up");
+}
+
+#[tokio::test]
+async fn unpublished_award_is_unknown() {
+    let resolver = resolver(None);
+    let report = run(&resolver, Evidence::Url(AWARD.into()), None).await;
+    assert_eq!(report.status, Status::Unknown);
+    assert!(!check(&report, "published").passed);
+}
+
+#[tokio::test]
+async fn revoked_award_reports_reason() {
+    let body = json!({ "id": AWARD, "revoked": true, "revocationReason": "Entered in error" });
+    let resolver = resolver(Some(Document { body, revoked: true, recipient_name: None }));
+    let report = run(&resolver, Evidence::Url(format!("{AWARD}/badge.png")), None).await;
+    assert_eq!(report.status, Status::Revoked);
+    assert_eq!(report.revocation_reason.as_deref(), Some("Entered in error"));
+    assert_eq!(report.assertion_id.as_deref(), Some(AWARD));
+}
+
+#[tokio::test]
+async fn past_expiry_is_expired() {
+    let resolver = resolver(published(hosted(Some("2025-06-01T00:00:00Z"))));
+    let report = run(&resolver, Evidence::Url(AWARD.into()), None).await;
+    assert_eq!(report.status, Status::Expired);
+    assert!(check(&report, "expiry").message.contains("1 June 2025"), "{report:?}");
+}
+
+#[tokio::test]
+async fn pasted_json_must_match_published_copy() {
+    let resolver = resolver(published(hosted(None)));
+    let report = run(&resolver, Evidence::Json(hosted(None).to_string()), None).await;
+    assert_eq!(report.status, Status::Valid, "{report:?}");
+    assert!(check(&report, "integrity").passed);
+
+    let mut edited = hosted(None);
+    edited["issuedOn"] = json!("2019-01-01T00:00:00Z");
+    let report = run(&resolver, Evidence::Json(edited.to_string()), None).await;
+    assert_eq!(report.status, Status::Malformed);
+    assert!(check(&report, "integrity").message.contains("issuedOn"), "{report:?}");
+}
+
+#[tokio::test]
+async fn unreadable_input_is_malformed() {
+    let resolver = resolver(published(hosted(None)));
+    for (evidence, words) in [
+        (Evidence::Json("{not json".into()), "not valid JSON"),
+        (Evidence::Json("[1, 2]".into()), "not an object"),
+        (Evidence::Json(json!({ "type": "BadgeClass", "id": BADGE }).to_string()), "BadgeClass"),
+        (Evidence::Json(json!({ "type": "Assertion" }).to_string()), "no assertion address"),
+        (Evidence::Url("javascript:alert(1)".into()), "not an http"),
+        (Evidence::Image(b"GIF89a".to_vec()), "not a PNG or SVG"),
+        (Evidence::Image(b"<svg xmlns=\"http://www.w3.org/2000/svg\"/>".to_vec()), "no badge data"),
+    ] {
+        let report = run(&resolver, evidence.clone(), None).await;
+        assert_eq!(report.status, Status::Malformed, "{evidence:?}: {report:?}");
+        assert!(check(&report, "read").message.contains(words), "{evidence:?}: {report:?}");
+    }
+}
+
+#[tokio::test]
+async fn baked_image_is_read() {
+    let svg = br#"<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>"#;
+    let png = crate::images::render_png(svg, 20).unwrap();
+    let baked = crate::images::bake_png(&png, &hosted(None).to_string()).unwrap();
+    let resolver = resolver(published(hosted(None)));
+    let report = run(&resolver, Evidence::Image(baked), Some("learner@example.org")).await;
+    assert_eq!(report.status, Status::Valid, "{report:?}");
+    assert!(check(&report, "read").message.contains("PNG"), "{report:?}");
+    assert_eq!(report.recipient_match, Some(true));
+}
+
+#[tokio::test]
+async fn open_badges_3_credential_is_unknown() {
+    let credential = json!({ "@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"], "id": AWARD });
+    let resolver = resolver(published(hosted(None)));
+    let report = run(&resolver, Evidence::Json(credential.to_string()), None).await;
+    assert_eq!(report.status, Status::Unknown);
+}
+
+#[test]
+fn local_urls_parse_strictly() {
+    let settings = settings();
+    assert!(matches!(parse_local_url(&settings, AWARD), Some(LocalUrl::Assertion(_))));
+    assert!(matches!(parse_local_url(&settings, &format!("{AWARD}/badge.svg")), Some(LocalUrl::Assertion(_))));
+    assert!(matches!(parse_local_url(&settings, &format!("{AWARD}/")), Some(LocalUrl::Assertion(_))));
+    assert_eq!(parse_local_url(&settings, &format!("{BASE}/issuer")), Some(LocalUrl::Issuer));
+    assert!(matches!(parse_local_url(&settings, BADGE), Some(LocalUrl::BadgeClass(_))));
+    for url in [
+        format!("{AWARD}?x=1"),
+        format!("{AWARD}#frag"),
+        format!("{BASE}/awards/../issuer"),
+        format!("{BASE}.evil.example/issuer"),
+        format!("{BASE}/issuer/extra"),
+        "http://badges.example.org/issuer".to_owned(),
+    ] {
+        assert_eq!(parse_local_url(&settings, &url), None, "{url}");
+    }
+}
