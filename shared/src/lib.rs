@@ -11,6 +11,7 @@ pub mod email;
 pub mod encoding;
 pub mod images;
 pub mod import;
+pub mod ob3;
 pub mod openbadges;
 pub mod ports;
 pub mod service;
