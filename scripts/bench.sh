@@ -26,13 +26,14 @@ moto_venv=${BADGES_MOTO_VENV:-$repo_root/.venv-moto}
 release_bin=$target_dir/release
 
 # Lambda functions and the sample event each one answers in the cold-start runs.
-lambda_functions=(badges-admin badges-claim badges-awards badges-notify badges-ses-events)
+lambda_functions=(badges-admin badges-claim badges-awards badges-notify badges-ses-events badges-reminders)
 declare -A lambda_events=(
   [badges-admin]=events/http/admin-get-badge.json
   [badges-claim]=events/http/claim-get.json
   [badges-awards]=events/http/awards-get-badge.json
   [badges-notify]=events/dynamodb/award-queued.json
   [badges-ses-events]=events/sns/ses-delivery.json
+  [badges-reminders]=events/schedule/reminders.json
 )
 
 all_sections=(serving cold-start import baking mail)
@@ -275,6 +276,7 @@ bench_cold_start() {
   export BADGES_ISSUER_URL=https://www.example.org BADGES_ISSUER_EMAIL=badges@example.org
   export BADGES_IMAGE_BASE_URL=https://badges-bench-images.s3.us-east-1.amazonaws.com/images
   export BADGES_SES_MAX_SEND_RATE=14
+  export BADGES_COOKIE_SECRET=sample-events-cookie-secret-0123456789abcdef
   export AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128 AWS_LAMBDA_FUNCTION_VERSION='$LATEST'
   export AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/bench AWS_LAMBDA_LOG_STREAM_NAME=bench
   "$release_bin/bench-seed-events" setup

@@ -156,15 +156,36 @@ def time_max_rss_kib(path: str):
     return None
 
 
-def response_status(body: bytes):
-    """Return the HTTP status of an API Gateway response, when it is one."""
+def response_summary(body: bytes) -> str:
+    """Return the HTTP status of an API Gateway response, or the start of any other response."""
     try:
         document = json.loads(body)
     except ValueError:
-        return None
-    if isinstance(document, dict):
-        return document.get("statusCode")
-    return None
+        document = None
+    if isinstance(document, dict) and "statusCode" in document:
+        return str(document["statusCode"])
+    return body[:60].decode("utf-8", errors="replace")
+
+
+def wait_for_response(invocation, process) -> bool:
+    """Wait for the response of the run; return False when the process exits first or time runs out."""
+    deadline = time.monotonic() + RUN_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if invocation.done.wait(0.01):
+            return True
+        if process.poll() is not None:
+            return invocation.done.is_set()
+    return False
+
+
+def log_tail(path, lines=20):
+    if not path:
+        return "(no --log file was given)"
+    try:
+        with open(path, encoding="utf-8", errors="replace") as log:
+            return "".join(log.readlines()[-lines:])
+    except OSError as error:
+        return f"(cannot read {path}: {error})"
 
 
 def run_once(server, args, time_output=None):
@@ -180,7 +201,7 @@ def run_once(server, args, time_output=None):
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
     try:
-        finished = invocation.done.wait(RUN_TIMEOUT_SECONDS)
+        finished = wait_for_response(invocation, process)
         target = process.pid
         if time_output:
             children = child_pids(process.pid)
@@ -203,7 +224,8 @@ def run_once(server, args, time_output=None):
             log.close()
 
     if not finished:
-        raise SystemExit(f"{args.bootstrap}: no response within {RUN_TIMEOUT_SECONDS:.0f} s (log: {args.log})")
+        raise SystemExit(f"{args.bootstrap}: exited or sent no response within {RUN_TIMEOUT_SECONDS:.0f} s; "
+                         f"its output:\n{log_tail(args.log)}")
     if invocation.first_next_at is None:
         raise SystemExit(f"{args.bootstrap}: reported an init error before asking for an event: "
                          f"{invocation.response_body[:500]!r}")
@@ -213,7 +235,7 @@ def run_once(server, args, time_output=None):
         "first_response_ms": (invocation.response_at - started) * 1000,
         "peak_rss_kib": rss,
         "outcome": invocation.outcome,
-        "status": response_status(invocation.response_body),
+        "status": response_summary(invocation.response_body),
     }
     if time_output:
         result["time_max_rss_kib"] = time_max_rss_kib(time_output)

@@ -26,3 +26,22 @@ pub fn random_name(prefix: &str) -> String {
     badges_shared::ports::RandomSource::fill(&badges_shared::ports::OsRandom, &mut bytes);
     format!("{prefix}-{}", badges_shared::encoding::base32_lower(&bytes))
 }
+
+/// Reads moto's state dump. moto answers with an error now and then when
+/// other tests change its state during the dump, so a few attempts are made.
+pub async fn moto_state() -> serde_json::Value {
+    let url = format!("{}/moto-api/data.json", moto_endpoint());
+    let mut last_error = String::new();
+    for _ in 0..10 {
+        match reqwest::get(&url).await {
+            Ok(response) if response.status().is_success() => match response.json().await {
+                Ok(state) => return state,
+                Err(error) => last_error = error.to_string(),
+            },
+            Ok(response) => last_error = format!("status {}", response.status()),
+            Err(error) => last_error = error.to_string(),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    panic!("moto's /moto-api/data.json did not answer with JSON: {last_error}");
+}

@@ -291,8 +291,7 @@ async fn moto_ses_client() -> (aws_sdk_sesv2::Client, SendEmailRecorder) {
 /// Returns the messages that moto stored, from
 /// `GET /moto-api/data.json` → `ses` → `RawMessage`.
 async fn moto_raw_messages() -> Vec<Value> {
-    let url = format!("{}/moto-api/data.json", moto_endpoint());
-    let data: Value = reqwest::get(&url).await.expect("GET data.json").json().await.expect("data.json is JSON");
+    let data: Value = crate::aws_support::moto_state().await;
     data["ses"]["RawMessage"]
         .as_array()
         .unwrap_or_else(|| panic!("data.json has no ses.RawMessage list; services: {:?}", object_keys(&data)))

@@ -216,8 +216,8 @@ pub(crate) async fn aws_app() -> (App, String) {
 
 /// Counts the messages moto accepted from `sender`.
 async fn sent_from(sender: &str) -> usize {
-    let data: Value = reqwest::get(format!("{}/moto-api/data.json", moto_endpoint())).await.unwrap().json().await.unwrap();
-    data.to_string().matches(sender).count().min(usize::MAX)
+    let data: Value = crate::aws_support::moto_state().await;
+    data.to_string().matches(sender).count()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
