@@ -38,6 +38,7 @@ declare -A lambda_events=(
 
 all_sections=(serving cold-start import baking mail)
 service_pids=()
+declare -A bench_executables=()
 
 log_step() {
   printf '\n==> %s\n' "$*"
@@ -122,11 +123,33 @@ install_venv() {
   cp -- "$requirements" "$venv/.installed-requirements.txt"
 }
 
+# Builds the release binaries and the criterion benches, and records the
+# path of each bench executable in bench_executables. The benches are built
+# with the release profile, because `cargo bench` would build every
+# dependency again under its own profile.
 build_release() {
   log_step "Building badges-local and the benchmark programs (release, $target_dir)"
-  CARGO_TARGET_DIR=$target_dir nice -n 10 cargo build --release --locked -p badges-local -p badges-bench --bins
-  # Compiled here under nice, so that the timed `cargo bench` runs below only run.
-  CARGO_TARGET_DIR=$target_dir nice -n 10 cargo bench --locked -p badges-bench --no-run
+  CARGO_TARGET_DIR=$target_dir nice -n 10 cargo build --release --locked -p badges-local -p badges-bench --bins --benches \
+    --message-format=json-render-diagnostics >"$out_dir/build-artifacts.json"
+  local name path
+  while read -r name path; do
+    bench_executables[$name]=$path
+  done < <(python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    message = json.loads(line)
+    if message.get("reason") == "compiler-artifact" and message.get("executable") and "bench" in message["target"]["kind"]:
+        print(message["target"]["name"], message["executable"])
+' "$out_dir/build-artifacts.json")
+}
+
+# Runs one criterion bench executable, which writes its estimates under
+# $target_dir/criterion for report.py.
+run_criterion() {
+  local name=$1
+  shift
+  [[ -n ${bench_executables[$name]:-} ]] || fail "the build produced no executable for the bench $name"
+  CARGO_TARGET_DIR=$target_dir "${bench_executables[$name]}" --bench "$@"
 }
 
 build_lambdas() {
@@ -316,8 +339,7 @@ bench_import() {
   hyperfine --runs 3 --export-json "$out_dir/import/hyperfine-500k.json" "$release_bin/bench-import 500000"
 
   log_step "Import benchmarks in-process (criterion)"
-  CARGO_TARGET_DIR=$target_dir cargo bench --locked -p badges-bench --bench import -- --warm-up-time 2 \
-    | tee "$out_dir/import/criterion.txt"
+  run_criterion import --warm-up-time 2 | tee "$out_dir/import/criterion.txt"
 
   log_step "DynamoDB requests of a 2,000-row import and its re-import, counted against moto"
   start_moto
@@ -335,8 +357,7 @@ bench_baking() {
   mkdir -p -- "$out_dir/baking"
   "$release_bin/bench-fixtures" "$out_dir/baking/fixtures"
   record_load baking
-  CARGO_TARGET_DIR=$target_dir cargo bench --locked -p badges-bench --bench baking -- \
-    --warm-up-time 1 --measurement-time 3 | tee "$out_dir/baking/criterion.txt"
+  run_criterion baking --warm-up-time 1 --measurement-time 3 | tee "$out_dir/baking/criterion.txt"
   "$bench_venv/bin/python" "$repo_root/scripts/bench/bakery_timing.py" "$out_dir/baking/fixtures" \
     | tee "$out_dir/baking/openbadges-bakery.json"
 }

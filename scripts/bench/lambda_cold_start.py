@@ -28,6 +28,7 @@ The result is one JSON object on standard output.
 import argparse
 import http.server
 import json
+import math
 import os
 import signal
 import statistics
@@ -127,6 +128,12 @@ class RuntimeApiServer(http.server.ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), RuntimeApiHandler)
         self.invocation = None
 
+    def handle_error(self, request, client_address):
+        # A stopped bootstrap resets its open connections, which is expected.
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
+
 
 def peak_rss_kib(pid: int):
     """Return VmHWM of a process in KiB, or None when it has exited."""
@@ -188,7 +195,22 @@ def log_tail(path, lines=20):
         return f"(cannot read {path}: {error})"
 
 
-def run_once(server, args, time_output=None):
+def run_once(args, time_output=None):
+    """Start the bootstrap once against a new stand-in and measure it.
+
+    Each run gets its own server on a new port, so that a request that a
+    stopped process left in the listen queue cannot take the next run's event.
+    """
+    server = RuntimeApiServer()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        return measure(server, args, time_output)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def measure(server, args, time_output):
     invocation = Invocation(args.event_bytes)
     server.invocation = invocation
     env = dict(os.environ)
@@ -254,27 +276,24 @@ def main():
     with open(args.event, "rb") as event:
         args.event_bytes = event.read()
 
-    server = RuntimeApiServer()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     runs = []
-    try:
-        for _ in range(args.runs):
-            if args.before_run:
-                subprocess.run(args.before_run, shell=True, check=True)
-            runs.append(run_once(server, args))
-        extra = None
-        if args.time_output:
-            if args.before_run:
-                subprocess.run(args.before_run, shell=True, check=True)
-            extra = run_once(server, args, time_output=args.time_output)
-    finally:
-        server.shutdown()
+    for _ in range(args.runs):
+        if args.before_run:
+            subprocess.run(args.before_run, shell=True, check=True)
+        runs.append(run_once(args))
+    extra = None
+    if args.time_output:
+        if args.before_run:
+            subprocess.run(args.before_run, shell=True, check=True)
+        extra = run_once(args, time_output=args.time_output)
 
     def summary(key):
         values = [run[key] for run in runs if run[key] is not None]
         if not values:
             return None
-        return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+        ordered = sorted(values)
+        p90 = ordered[math.ceil(0.9 * len(ordered)) - 1]  # nearest-rank percentile
+        return {"median": statistics.median(values), "p90": p90, "min": ordered[0], "max": ordered[-1]}
 
     print(json.dumps({
         "bootstrap": args.bootstrap,
