@@ -162,6 +162,15 @@ pub fn ses_settings_from_env() -> Result<SesSettings, EnvError> {
     })
 }
 
+/// Reads `BADGES_ISSUER_KEY_SECRET`, the ARN or name of the Secrets Manager
+/// secret that contains the Open Badges 3.0 issuer key. Only the functions
+/// that sign credentials read it, and
+/// [`load_issuer_signer`](crate::adapters::aws::secrets::load_issuer_signer)
+/// takes its value.
+pub fn issuer_key_secret_from_env() -> Result<String, EnvError> {
+    required("BADGES_ISSUER_KEY_SECRET")
+}
+
 /// Mailer of the functions that never send email. They have no SES
 /// permission, so a send is a wiring fault and fails.
 pub struct NoMailer;
