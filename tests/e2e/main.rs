@@ -11,6 +11,7 @@ mod errors;
 mod fault_injection;
 mod import;
 mod infra;
+mod issuer_key;
 mod lambda_events;
 mod mail_delivery;
 mod mail_followups;
