@@ -1,4 +1,5 @@
-//! The deployment template declares the same table that the code creates.
+//! The deployment template declares the same table that the code creates,
+//! and gives each secret only to the functions that use it.
 
 use serde_json::Value;
 
@@ -61,4 +62,68 @@ fn cookie_secret_only_in_claim_and_awards() {
     }
     with_secret.sort();
     assert_eq!(with_secret, ["AwardsFunction", "ClaimFunction"]);
+}
+
+/// Returns the text of infra/template.yaml and its parsed form.
+fn read_template() -> (String, serde_yaml_ng::Value) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/template.yaml");
+    let text = std::fs::read_to_string(&path).expect("infra/template.yaml is readable");
+    let template = serde_yaml_ng::from_str(&text).expect("the template is valid YAML");
+    (text, template)
+}
+
+/// Returns the Sid, actions and resources of every statement in a role's
+/// inline policies that names a Secrets Manager action, as YAML text.
+fn secrets_manager_statements(role: &serde_yaml_ng::Value) -> Vec<(String, String, String)> {
+    let mut found = Vec::new();
+    for policy in role["Properties"]["Policies"].as_sequence().into_iter().flatten() {
+        for statement in policy["PolicyDocument"]["Statement"].as_sequence().into_iter().flatten() {
+            let actions = serde_yaml_ng::to_string(&statement["Action"]).unwrap();
+            if actions.contains("secretsmanager:") {
+                let sid = statement["Sid"].as_str().unwrap_or_default().to_owned();
+                let resource = serde_yaml_ng::to_string(&statement["Resource"]).unwrap();
+                found.push((sid, actions.trim().to_owned(), resource.trim().to_owned()));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn issuer_key_secret_only_for_awards() {
+    let (text, template) = read_template();
+
+    let secret = &template["Resources"]["IssuerKeySecret"];
+    assert_eq!(secret["Type"].as_str(), Some("AWS::SecretsManager::Secret"));
+    assert_eq!(secret["DeletionPolicy"].as_str(), Some("Retain"));
+    assert_eq!(secret["UpdateReplacePolicy"].as_str(), Some("Retain"));
+    let generated = &secret["Properties"]["GenerateSecretString"];
+    let length = generated["PasswordLength"].as_u64().unwrap();
+    assert!(length as usize >= badges_shared::adapters::aws::secrets::MIN_SECRET_CHARS, "the generated secret is long enough");
+    assert_eq!(generated["ExcludePunctuation"].as_bool(), Some(true));
+    assert!(secret["Properties"].get("SecretString").is_none(), "the template must not contain the key");
+    assert!(!text.contains("${IssuerKeySecret}:SecretString"), "no resource or output resolves the key's value");
+
+    let mut with_secret = Vec::new();
+    for (function, variables) in function_environments() {
+        let Some(value) = variables.get("BADGES_ISSUER_KEY_SECRET") else { continue };
+        let value = serde_yaml_ng::to_string(value).unwrap();
+        assert_eq!(value.trim(), "!Ref IssuerKeySecret", "{function} gets the secret's ARN, not its value");
+        with_secret.push(function);
+    }
+    assert_eq!(with_secret, ["AwardsFunction"]);
+
+    let mut with_permission = Vec::new();
+    for (name, resource) in template["Resources"].as_mapping().unwrap() {
+        if resource["Type"].as_str() != Some("AWS::IAM::Role") {
+            continue;
+        }
+        let role = name.as_str().unwrap();
+        for (sid, actions, resource) in secrets_manager_statements(resource) {
+            assert_eq!(actions, "secretsmanager:GetSecretValue", "{role} {sid}: only GetSecretValue");
+            assert_eq!(resource, "!Ref IssuerKeySecret", "{role} {sid}: only the issuer key secret");
+            with_permission.push(role.to_owned());
+        }
+    }
+    assert_eq!(with_permission, ["AwardsFunctionRole"]);
 }
