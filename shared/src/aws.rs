@@ -9,7 +9,7 @@ use aws_config::SdkConfig;
 use crate::adapters::aws::dynamo::DynamoStore;
 use crate::adapters::aws::s3::{S3ImageStore, s3_client};
 use crate::adapters::aws::ses::{SesMailer, SesSettings};
-use crate::app::App;
+use crate::app::{App, IssuerSigner, did_web_host};
 use crate::domain::Issuer;
 use crate::ports::{Clock, ImageStore, MailError, Mailer, OsRandom, OutgoingEmail, RandomSource, SystemClock};
 use crate::settings::{InvalidMailSettings, MailSettings, Settings};
@@ -189,6 +189,7 @@ pub fn app(config: &SdkConfig, resources: &Resources, settings: Settings, mailer
         random,
         settings: Arc::new(settings),
         notify_queued: Arc::new(tokio::sync::Notify::new()),
+        issuer_signer: None,
     }
 }
 
@@ -196,6 +197,54 @@ pub fn app(config: &SdkConfig, resources: &Resources, settings: Settings, mailer
 pub fn ses_mailer(config: &SdkConfig) -> Result<Arc<dyn Mailer>, EnvError> {
     let settings = ses_settings_from_env()?;
     Ok(Arc::new(SesMailer::new(aws_sdk_sesv2::Client::new(config), settings)))
+}
+
+/// Environment variable with the issuer's Ed25519 seed: 64 hex digits.
+pub const ISSUER_KEY_SEED: &str = "BADGES_ISSUER_KEY_SEED";
+/// Environment variable that chooses the issuer identity: `key` (the
+/// default, the key's `did:key`) or `web` (`did:web` of the base URL's host).
+pub const ISSUER_DID: &str = "BADGES_ISSUER_DID";
+
+/// Builds the signer of Open Badges 3.0 credentials for the functions that
+/// sign (`badges-awards`). Returns `None` when no key is configured, so that
+/// the function still serves everything else and the credential routes
+/// return 503.
+///
+/// NOTE: the key comes from `BADGES_ISSUER_KEY_SEED` for now, which the
+/// tests on the AWS emulator set. The Secrets Manager loader
+/// (`adapters::aws::secrets::load_issuer_signer`) plugs in here, in place
+/// of the variable.
+pub async fn issuer_signer_from_env(settings: &Settings) -> Result<Option<IssuerSigner>, EnvError> {
+    let Some(raw) = optional(ISSUER_KEY_SEED) else {
+        tracing::warn!(variable = ISSUER_KEY_SEED, "no issuer key is configured; Open Badges 3.0 credentials are not served");
+        return Ok(None);
+    };
+    let seed: [u8; 32] = hex::decode(&raw)
+        .ok()
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or(EnvError::Invalid { name: ISSUER_KEY_SEED, reason: "it must be 64 hex digits (a 32-byte Ed25519 seed)".into() })?;
+    let signer = crate::ob3::Ed25519Signer::from_seed(seed);
+    issuer_signer_with_identity(signer, optional(ISSUER_DID).as_deref(), &settings.base_url).map(Some)
+}
+
+/// Wraps `signer` under the identity that `identity` names: `None` or
+/// `key` for `did:key`, `web` for `did:web` of the base URL's host.
+pub fn issuer_signer_with_identity(
+    signer: crate::ob3::Ed25519Signer,
+    identity: Option<&str>,
+    base_url: &str,
+) -> Result<IssuerSigner, EnvError> {
+    let public_key = signer.public_key();
+    match identity.map(str::trim) {
+        None | Some("") | Some("key") => Ok(IssuerSigner::did_key(Arc::new(signer), public_key)),
+        Some("web") => {
+            let invalid = |reason: String| EnvError::Invalid { name: ISSUER_DID, reason };
+            let host = did_web_host(base_url).map_err(invalid)?;
+            let signer = signer.with_did_web(&host).map_err(|error| invalid(error.to_string()))?;
+            IssuerSigner::did_web(Arc::new(signer), public_key, &host).map_err(|error| invalid(error.to_string()))
+        }
+        Some(other) => Err(EnvError::Invalid { name: ISSUER_DID, reason: format!("it must be \"key\" or \"web\", not {other:?}") }),
+    }
 }
 
 /// Builds the app of an HTTP function from the environment: store, images

@@ -317,6 +317,31 @@ impl NotificationStatus {
     }
 }
 
+/// Position of one award's bit in the revocation status lists: list
+/// `list` (numbered from 1), bit `index` (from 0).
+///
+/// Positions come from one sequence. Position `n` of the sequence is bit
+/// `n % LIST_BITS` of list `n / LIST_BITS + 1`, so when a list is full the
+/// next award starts the next list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct StatusIndex {
+    pub list: u32,
+    pub index: u64,
+}
+
+impl StatusIndex {
+    /// Bits per status list: 131,072 (16 KiB), the minimum length that the
+    /// Bitstring Status List specification sets so that a list hides
+    /// which of its credentials a verifier asks about.
+    pub const LIST_BITS: u64 = 131_072;
+
+    /// Returns the position of number `sequence` (from 0) of the sequence.
+    pub fn from_sequence(sequence: u64) -> Self {
+        let list = sequence / Self::LIST_BITS + 1;
+        Self { list: u32::try_from(list).unwrap_or(u32::MAX), index: sequence % Self::LIST_BITS }
+    }
+}
+
 /// The person an award is for.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Recipient {
@@ -376,6 +401,11 @@ pub struct Award {
     pub survey_due_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub survey_invited_at: Option<DateTime<Utc>>,
+    /// The award's bit in the revocation status lists of its Open Badges
+    /// 3.0 credential. Set once, on acceptance or when the credential of an
+    /// older award is first built, and never changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_index: Option<StatusIndex>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Optimistic-concurrency version, incremented by every update.

@@ -7,8 +7,9 @@ async fn main() -> Result<(), Error> {
     // The log format (JSON) and level come from the function's logging configuration.
     tracing::init_default_subscriber();
 
-    let app = badges_shared::aws::http_app_from_env().await?;
+    let mut app = badges_shared::aws::http_app_from_env().await?;
     badges_shared::aws::require_server_key(&app.settings)?;
+    app.issuer_signer = badges_shared::aws::issuer_signer_from_env(&app.settings).await?;
     let router = badges_shared::web::finish(badges_awards::router(app.clone()), &app.settings);
     run(router).await
 }
