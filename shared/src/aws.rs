@@ -219,12 +219,16 @@ pub async fn issuer_signer_from_env(settings: &Settings) -> Result<Option<Issuer
         tracing::warn!(variable = ISSUER_KEY_SEED, "no issuer key is configured; Open Badges 3.0 credentials are not served");
         return Ok(None);
     };
-    let seed: [u8; 32] = hex::decode(&raw)
+    let signer = crate::ob3::Ed25519Signer::from_seed(parse_seed(&raw)?);
+    issuer_signer_with_identity(signer, optional(ISSUER_DID).as_deref(), &settings.base_url).map(Some)
+}
+
+/// Parses the value of `BADGES_ISSUER_KEY_SEED`: 64 hex digits.
+fn parse_seed(raw: &str) -> Result<[u8; 32], EnvError> {
+    hex::decode(raw.trim())
         .ok()
         .and_then(|bytes| bytes.try_into().ok())
-        .ok_or(EnvError::Invalid { name: ISSUER_KEY_SEED, reason: "it must be 64 hex digits (a 32-byte Ed25519 seed)".into() })?;
-    let signer = crate::ob3::Ed25519Signer::from_seed(seed);
-    issuer_signer_with_identity(signer, optional(ISSUER_DID).as_deref(), &settings.base_url).map(Some)
+        .ok_or(EnvError::Invalid { name: ISSUER_KEY_SEED, reason: "it must be 64 hex digits (a 32-byte Ed25519 seed)".into() })
 }
 
 /// Wraps `signer` under the identity that `identity` names: `None` or
@@ -254,4 +258,35 @@ pub async fn http_app_from_env() -> Result<App, EnvError> {
     let resources = Resources::from_env(&config)?;
     let settings = settings_from_env()?;
     Ok(app(&config, &resources, settings, Arc::new(NoMailer)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issuer_seed_must_be_64_hex_digits() {
+        assert_eq!(parse_seed(&"ab".repeat(32)).unwrap(), [0xab; 32]);
+        for invalid in ["", "ab", &"ab".repeat(33), &"zz".repeat(32)] {
+            assert!(parse_seed(invalid).is_err(), "{invalid:?}");
+        }
+    }
+
+    #[test]
+    fn issuer_identity_key_or_web() {
+        let signer = || crate::ob3::Ed25519Signer::from_seed([3; 32]);
+        let base_url = "https://badges.example.org";
+
+        let by_key = issuer_signer_with_identity(signer(), None, base_url).unwrap();
+        assert!(by_key.did().starts_with("did:key:z6Mk"), "{}", by_key.did());
+        let named_key = issuer_signer_with_identity(signer(), Some("key"), base_url).unwrap();
+        assert_eq!(named_key.did(), by_key.did());
+
+        let by_web = issuer_signer_with_identity(signer(), Some("web"), base_url).unwrap();
+        assert_eq!(by_web.did(), "did:web:badges.example.org");
+        assert_eq!(by_web.web_host(), Some("badges.example.org"));
+
+        assert!(issuer_signer_with_identity(signer(), Some("web"), "https://example.org/badges").is_err());
+        assert!(issuer_signer_with_identity(signer(), Some("jwk"), base_url).is_err());
+    }
 }

@@ -165,6 +165,33 @@ async fn credential_has_award_content() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn older_award_gets_index_once() {
+    let server = TestServer::start().await;
+    let id = create_award(&server, json!({ "badge_id": DEMO_BADGE, "recipient": { "email": "older@example.org", "name": "Older" } })).await;
+    let accepted = accept(&server, &id).await;
+
+    // GIVEN an award accepted before status indexes existed.
+    let store = &server.app().store;
+    let award_id = badges_shared::domain::AwardId::parse(&id).unwrap();
+    let mut award = store.get_award(&award_id).await.unwrap().unwrap();
+    award.status_index = None;
+    store.update_award(&award).await.unwrap();
+
+    // WHEN two requests build its credential at once.
+    let url = format!("{}/credential.json", accepted.url);
+    let (first, second) = tokio::join!(get(&server, &url), get(&server, &url));
+    let first: Value = first.json().await.unwrap();
+    let second: Value = second.json().await.unwrap();
+
+    // THEN both name the one index that the award now stores.
+    let stored = store.get_award(&award_id).await.unwrap().unwrap().status_index.expect("an index is stored");
+    assert_eq!(first["credentialStatus"]["statusListIndex"], stored.index.to_string());
+    assert_eq!(second["credentialStatus"]["statusListIndex"], stored.index.to_string());
+    assert_eq!(first, second);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn credential_routes_reject_bad_paths() {
     let server = TestServer::start().await;
     for (path, expected) in [
