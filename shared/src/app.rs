@@ -54,7 +54,8 @@ pub struct IssuerSigner {
 }
 
 impl IssuerSigner {
-    /// Wraps a signer whose verification method is the `did:key` of `public_key`.
+    /// Wraps a signer whose verification method is the `did:key` of
+    /// `public_key`, as `Ed25519Signer::from_seed` and `KeyFileSigner` make it.
     pub fn did_key(signer: Arc<dyn Signer>, public_key: VerifyingKey) -> Self {
         Self { signer, public_key, web_host: None }
     }
