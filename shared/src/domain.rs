@@ -225,6 +225,11 @@ pub struct BadgeClass {
     /// rendering, because social networks do not show SVG previews.
     #[serde(default)]
     pub images: Vec<ImageKind>,
+    /// Pixel size of the stored PNG image, recorded when the image is
+    /// stored, so that pages can state it without reading the image.
+    /// Badges stored before this field existed have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub png_size: Option<ImageSize>,
     /// Follow-up survey to which recipients who accepted are invited once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub survey_url: Option<String>,
@@ -234,6 +239,13 @@ pub struct BadgeClass {
     pub survey_delay_days: Option<u32>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// Width and height of an image in pixels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageSize {
+    pub width: u32,
+    pub height: u32,
 }
 
 /// Whether the recipient has answered the award, or staff revoked it.

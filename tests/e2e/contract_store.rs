@@ -65,6 +65,7 @@ fn badge(id: &str) -> BadgeClass {
         format: Some("Webinar".into()),
         expires_after_days: None,
         images: Vec::new(),
+        png_size: None,
         survey_url: None,
         survey_delay_days: None,
         created_at: at(0),

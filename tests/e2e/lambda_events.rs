@@ -63,6 +63,7 @@ fn event_award(app: &App) -> Award {
             format: None,
             expires_after_days: None,
             images: vec![],
+            png_size: None,
             survey_url: None,
             survey_delay_days: None,
             created_at: now,

@@ -80,6 +80,10 @@ async fn badge_png_size(app: &App, badge: &BadgeClass) -> Option<PixelSize> {
     if !badge.images.contains(&ImageKind::Png) {
         return None;
     }
+    if let Some(size) = badge.png_size {
+        return Some(PixelSize { width: size.width, height: size.height });
+    }
+    // A badge whose image was stored before its size was recorded.
     match app.images.get(&badge_image_key(&badge.id, ImageKind::Png)).await {
         Ok(Some(image)) => badges_shared::share::png_pixel_size(&image.bytes).map(|(width, height)| PixelSize { width, height }),
         Ok(None) => None,
