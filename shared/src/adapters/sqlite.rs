@@ -122,6 +122,15 @@ impl SqliteStore {
         // transaction behind (SQLite rolls it back), so the poison is ignored.
         self.connection.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+
+    /// Runs a one-row lookup by key that returns a JSON document. The
+    /// statement stays in the connection's cache, because pages and Open
+    /// Badges documents run these lookups on every request.
+    fn read_doc(&self, sql: &str, key: &str) -> Result<Option<String>, StoreError> {
+        let connection = self.lock();
+        let mut statement = connection.prepare_cached(sql).map_err(StoreError::backend)?;
+        statement.query_row([key], |row| row.get(0)).optional().map_err(StoreError::backend)
+    }
 }
 
 /// Adds the columns of `ADDED_AWARD_COLUMNS` that the `awards` table lacks.
@@ -231,11 +240,7 @@ impl AwardStore for SqliteStore {
     }
 
     async fn get_badge(&self, id: &BadgeId) -> Result<Option<BadgeClass>, StoreError> {
-        let doc: Option<String> = self
-            .lock()
-            .query_row("SELECT doc FROM badges WHERE id = ?1", [id.as_str()], |row| row.get(0))
-            .optional()
-            .map_err(StoreError::backend)?;
+        let doc = self.read_doc("SELECT doc FROM badges WHERE id = ?1", id.as_str())?;
         doc.map(|doc| from_json(&doc)).transpose()
     }
 
@@ -303,11 +308,7 @@ impl AwardStore for SqliteStore {
     }
 
     async fn get_award(&self, id: &AwardId) -> Result<Option<Award>, StoreError> {
-        let doc: Option<String> = self
-            .lock()
-            .query_row("SELECT doc FROM awards WHERE id = ?1", [id.as_str()], |row| row.get(0))
-            .optional()
-            .map_err(StoreError::backend)?;
+        let doc = self.read_doc("SELECT doc FROM awards WHERE id = ?1", id.as_str())?;
         doc.map(|doc| from_json(&doc)).transpose()
     }
 
