@@ -31,7 +31,12 @@ pub(super) struct FoundCredential {
 pub(super) fn find_credential(evidence: &Evidence) -> Option<FoundCredential> {
     match evidence {
         Evidence::Image(bytes) => {
-            let unbaked = unbake(bytes).ok().filter(|unbaked| unbaked.spec == Spec::V3)?;
+            // A credential baked under the Open Badges 2.0 keyword or element
+            // is still a credential.
+            let unbaked = unbake(bytes).ok().filter(|unbaked| {
+                unbaked.spec == Spec::V3
+                    || matches!(&unbaked.payload, BakedPayload::Json(text) if is_credential_json(text))
+            })?;
             let place = match unbaked.carrier {
                 Carrier::PngItxt | Carrier::PngZtxt | Carrier::PngText => "a PNG openbadgecredential text chunk",
                 Carrier::SvgContent | Carrier::SvgVerifyAttribute => "the SVG openbadges:credential element",
@@ -49,10 +54,7 @@ pub(super) fn find_credential(evidence: &Evidence) -> Option<FoundCredential> {
         Evidence::Json(text) => {
             let text = text.trim();
             if text.starts_with('{') {
-                let value: Value = serde_json::from_str(text).ok()?;
-                let context = value.get("@context").map(Value::to_string).unwrap_or_default();
-                let is_credential = context.contains("/credentials/") || context.contains("ob/v3p0");
-                return is_credential.then(|| FoundCredential {
+                return is_credential_json(text).then(|| FoundCredential {
                     text: text.to_owned(),
                     read_message: "The text is a verifiable credential in JSON (Open Badges 3.0).".into(),
                 });
@@ -64,6 +66,16 @@ pub(super) fn find_credential(evidence: &Evidence) -> Option<FoundCredential> {
         }
         Evidence::Url(_) => None,
     }
+}
+
+/// Checks whether JSON text is an object whose `@context` names a
+/// verifiable-credential context (VC 1.1 or 2.0) or the Open Badges 3.0 one.
+pub(super) fn is_credential_json(text: &str) -> bool {
+    let Ok(value) = serde_json::from_str::<Value>(text) else {
+        return false;
+    };
+    let context = value.get("@context").map(Value::to_string).unwrap_or_default();
+    context.contains("/credentials/") || context.contains("ob/v3p0")
 }
 
 /// Verifies a found credential and turns the result into a [`Report`].

@@ -339,8 +339,10 @@ fn read_evidence(report: &mut Report, evidence: &Evidence) -> Result<(String, Op
                 Carrier::PngItxt | Carrier::PngZtxt | Carrier::PngText => "a PNG text chunk",
                 Carrier::SvgContent | Carrier::SvgVerifyAttribute => "the SVG openbadges element",
             };
+            // `credential::find_credential` takes every Open Badges 3.0 image
+            // before this point, so this branch is a safety net.
             if unbaked.spec == Spec::V3 {
-                let message = format!("The image carries an Open Badges 3.0 credential in {place}. This site issues Open Badges 2.0 badges only.");
+                let message = format!("The image carries an Open Badges 3.0 credential in {place}, not an Open Badges 2.0 assertion.");
                 report.fail("read", message);
                 return Err(ReadFailure::Unknown("This badge was not issued on this site, so it cannot be checked here.".into()));
             }
@@ -401,9 +403,8 @@ fn read_json(
     let Some(object) = value.as_object() else {
         return malformed(report, "The JSON is not an object, so it is not an Open Badges assertion.".into());
     };
-    let context = object.get("@context").map(Value::to_string).unwrap_or_default();
-    if context.contains("credentials") || context.contains("ob/v3p0") {
-        report.fail("read", "The JSON is a verifiable credential (Open Badges 3.0). This site issues Open Badges 2.0 badges only.");
+    if credential::is_credential_json(text) {
+        report.fail("read", "The JSON is a verifiable credential (Open Badges 3.0), not an Open Badges 2.0 assertion.");
         return Err(ReadFailure::Unknown("This badge was not issued on this site, so it cannot be checked here.".into()));
     }
     match object.get("type").and_then(Value::as_str) {

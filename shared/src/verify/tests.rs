@@ -272,6 +272,16 @@ async fn tampered_credential_is_malformed() {
 }
 
 #[tokio::test]
+async fn credential_under_old_keyword_is_credential() {
+    let svg = br#"<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>"#;
+    let png = crate::images::render_png(svg, 20).unwrap();
+    let baked = crate::images::bake_png(&png, &signed_credential("Serials update").to_string()).unwrap();
+    let report = run(&resolver(None), Evidence::Image(baked), None).await;
+    assert_eq!(report.open_badges_version, "3.0", "{report:?}");
+    assert_eq!(report.status, Status::Valid, "{report:?}");
+}
+
+#[tokio::test]
 async fn supplied_list_decides_revocation() {
     let text = signed_credential("Serials update").to_string();
     let evidence = Evidence::Json(text);
