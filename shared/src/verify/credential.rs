@@ -37,9 +37,12 @@ pub(super) fn find_credential(evidence: &Evidence) -> Option<FoundCredential> {
                 unbaked.spec == Spec::V3
                     || matches!(&unbaked.payload, BakedPayload::Json(text) if is_credential_json(text))
             })?;
-            let place = match unbaked.carrier {
-                Carrier::PngItxt | Carrier::PngZtxt | Carrier::PngText => "a PNG openbadgecredential text chunk",
-                Carrier::SvgContent | Carrier::SvgVerifyAttribute => "the SVG openbadges:credential element",
+            let is_png = matches!(unbaked.carrier, Carrier::PngItxt | Carrier::PngZtxt | Carrier::PngText);
+            let place = match (is_png, unbaked.spec) {
+                (true, Spec::V3) => "a PNG openbadgecredential text chunk",
+                (true, Spec::V2) => "a PNG openbadges text chunk (the Open Badges 2.0 keyword)",
+                (false, Spec::V3) => "the SVG openbadges:credential element",
+                (false, Spec::V2) => "the SVG openbadges:assertion element (the Open Badges 2.0 element)",
             };
             let form = match unbaked.payload {
                 BakedPayload::Json(_) => "JSON with embedded proofs",

@@ -279,6 +279,7 @@ async fn credential_under_old_keyword_is_credential() {
     let report = run(&resolver(None), Evidence::Image(baked), None).await;
     assert_eq!(report.open_badges_version, "3.0", "{report:?}");
     assert_eq!(report.status, Status::Valid, "{report:?}");
+    assert!(check(&report, "read").message.contains("PNG openbadges text chunk"), "{report:?}");
 }
 
 #[tokio::test]
