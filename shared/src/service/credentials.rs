@@ -8,7 +8,7 @@
 //! is withdrawn: its bit in the status list is set, and its routes return
 //! 410 as the Open Badges 2.0 routes do.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use serde_json::Value;
 
 use crate::app::{App, IssuerSigner};
@@ -25,6 +25,11 @@ use crate::settings::Settings;
 /// Path under the base URL at which the status lists are served, followed
 /// by `/{list}`.
 pub const STATUS_LIST_PATH: &str = "/credentials/status";
+
+/// How long before the request a status list is dated (its `validFrom`
+/// and proof time), so that verifiers whose clocks run up to five minutes
+/// behind this server's still accept it.
+const STATUS_LIST_BACKDATE: TimeDelta = TimeDelta::minutes(5);
 
 /// Attempts at storing a newly allocated status index before giving up,
 /// when other requests keep changing the award.
@@ -202,7 +207,9 @@ pub async fn baked_credential_image(
 }
 
 /// Builds and signs the `BitstringStatusListCredential` of status list
-/// `list` from the revoked indexes in the store, valid from `now`.
+/// `list` from the revoked indexes in the store. It is dated at the start
+/// of the current minute less [`STATUS_LIST_BACKDATE`], so requests within
+/// one minute get the same document.
 ///
 /// The verifier of `POST /verify` resolves this deployment's own
 /// status-list URLs through this function, so it checks the same list that
@@ -210,14 +217,15 @@ pub async fn baked_credential_image(
 pub async fn status_list_credential(app: &App, list: u32) -> Result<Value, ServiceError> {
     let signer = require_signer(app)?;
     let now: DateTime<Utc> = app.clock.now();
+    let dated = now.duration_trunc(TimeDelta::minutes(1)).unwrap_or(now) - STATUS_LIST_BACKDATE;
     let revoked = app.store.revoked_status_indexes(list).await?;
     let bits = usize::try_from(StatusIndex::LIST_BITS).map_err(ServiceError::internal)?;
     let mut bitstring = StatusList::new(bits).map_err(ServiceError::internal)?;
     for index in revoked {
         bitstring.set(index, true).map_err(ServiceError::internal)?;
     }
-    let unsigned = build_status_list_credential(&status_list_url(&app.settings, list), &signer.did(), now, &bitstring);
-    add_proof(&unsigned, signer.signer(), now).map_err(ServiceError::internal)
+    let unsigned = build_status_list_credential(&status_list_url(&app.settings, list), &signer.did(), dated, &bitstring);
+    add_proof(&unsigned, signer.signer(), dated).map_err(ServiceError::internal)
 }
 
 /// Returns the DID document of the issuer's `did:web` identity, or `None`
