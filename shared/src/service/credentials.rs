@@ -207,9 +207,9 @@ pub async fn baked_credential_image(
 }
 
 /// Builds and signs the `BitstringStatusListCredential` of status list
-/// `list` from the revoked indexes in the store. It is dated at the start
-/// of the current minute less [`STATUS_LIST_BACKDATE`], so requests within
-/// one minute get the same document.
+/// `list` from the revoked indexes in the store. It is dated five minutes
+/// before the start of the current minute, so requests within one minute
+/// get the same document unless a revocation comes between them.
 ///
 /// The verifier of `POST /verify` resolves this deployment's own
 /// status-list URLs through this function, so it checks the same list that
