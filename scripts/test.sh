@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Run every test of the project: the Rust tests, then the browser tests in
-# headless Chromium. CI runs this script through .ci/run.
+# Run every test of the project: the Rust tests, two independent Open Badges
+# 3.0 verifiers on the credentials that the Rust tests issue, then the browser
+# tests in headless Chromium. CI runs this script through .ci/run.
 #
 #   scripts/test.sh [CARGO_TEST_ARGS...]
 #
@@ -38,6 +39,30 @@ prepare_moto() {
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps --require-virtualenv -r "$requirements"
   cp -- "$requirements" "$venv/.installed-requirements.txt"
+}
+
+# Install the two offline Open Badges 3.0 verifiers that
+# scripts/ob3-verify-issued runs. verifier-core, pinned by
+# tests/ob3-verifiers/package-lock.json, comes from `npm ci`, which prefers
+# npm's cache, so a warm cache needs no registry. openbadgeslib, pinned in
+# scripts/requirements-ob3.txt, goes into its own virtual environment. Each
+# install runs again only when its lock or requirements file changes.
+prepare_ob3_verifiers() {
+  local folder="$repo_root/tests/ob3-verifiers"
+  local venv="${BADGES_OB3_VENV:-$repo_root/.venv-ob3}"
+  local requirements="$repo_root/scripts/requirements-ob3.txt"
+  if ! cmp -s "$folder/package-lock.json" "$folder/node_modules/.installed-package-lock.json"; then
+    log_step "Installing verifier-core in $folder"
+    (cd -- "$folder" && npm ci --prefer-offline --no-audit --no-fund)
+    cp -- "$folder/package-lock.json" "$folder/node_modules/.installed-package-lock.json"
+  fi
+  if [[ ! -x "$venv/bin/python" ]] || ! cmp -s "$requirements" "$venv/.installed-requirements.txt"; then
+    log_step "Installing openbadgeslib into $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps --require-virtualenv -r "$requirements"
+    cp -- "$requirements" "$venv/.installed-requirements.txt"
+  fi
+  export BADGES_OB3_VENV="$venv"
 }
 
 # Start moto on a free loopback port and export its address for the tests.
@@ -108,6 +133,23 @@ prepare_browser_tests() {
   (cd -- "$folder" && npm ci --no-audit --no-fund)
 }
 
+# Check the Open Badges 3.0 credentials that the Rust tests issued into
+# target/ob3-issued/ (or BADGES_OB3_ISSUED_DIR) with both verifiers, keeping a
+# copy of the output for the totals. A missing or empty manifest fails here.
+run_ob3_verifiers() {
+  ob3_log="$repo_root/target/ob3-verify.log"
+  local folder="${BADGES_OB3_ISSUED_DIR:-$repo_root/target/ob3-issued}"
+  if [[ $# -gt 0 && ! -f $folder/manifest.json ]]; then
+    # A filtered run (scripts/test.sh FILTER) may leave out the test that
+    # issues the credentials. The full run always checks them.
+    log_step "No credentials issued by this filtered run: the verifiers have nothing to check"
+    : >"$ob3_log"
+    return
+  fi
+  log_step "Verifying the issued Open Badges 3.0 credentials with verifier-core and openbadgeslib"
+  "$repo_root/scripts/ob3-verify-issued" 2>&1 | tee -- "$ob3_log"
+}
+
 # Build the badges-local binary that the browser tests start.
 build_local_binary() {
   log_step "Building badges-local for the browser tests"
@@ -133,19 +175,24 @@ run_cargo_tests() {
   local command=(cargo test --workspace --locked "$@")
   cargo_log="$repo_root/target/cargo-test.log"
   mkdir -p -- "$repo_root/target"
+  # The credentials of an earlier run must never stand in for this run's.
+  rm -rf -- "${BADGES_OB3_ISSUED_DIR:-$repo_root/target/ob3-issued}"
   log_step "Running ${command[*]}"
   "${command[@]}" 2>&1 | tee -- "$cargo_log"
 }
 
 # Print one line with the totals of every `test result:` line cargo printed,
 # because cargo's own last line is the (empty) doc-test run of one crate,
-# plus the `# pass` and `# fail` lines of node's test runner.
+# plus the `# pass` and `# fail` lines of node's test runner and of
+# scripts/ob3-verify-issued.
 print_totals() {
   local passed failed
   passed=$(grep -Eo '^test result: [a-zA-Z]+\. [0-9]+ passed' -- "$cargo_log" | grep -Eo '[0-9]+ passed' | awk '{sum += $1} END {print sum + 0}')
   failed=$(grep -Eo '; [0-9]+ failed' -- "$cargo_log" | grep -Eo '[0-9]+' | awk '{sum += $1} END {print sum + 0}')
   passed=$((passed + $(awk '/^# pass / {sum += $3} END {print sum + 0}' "$browser_log")))
   failed=$((failed + $(awk '/^# fail / {sum += $3} END {print sum + 0}' "$browser_log")))
+  passed=$((passed + $(awk '/^# pass / {sum += $3} END {print sum + 0}' "$ob3_log")))
+  failed=$((failed + $(awk '/^# fail / {sum += $3} END {print sum + 0}' "$ob3_log")))
   echo
   echo "tests: $passed passed, $failed failed"
 }
@@ -156,8 +203,10 @@ main() {
   prepare_moto
   prepare_chromium
   prepare_browser_tests
+  prepare_ob3_verifiers
   start_moto
   run_cargo_tests "$@"
+  run_ob3_verifiers "$@"
   build_local_binary
   run_browser_tests
   log_step "All tests passed."

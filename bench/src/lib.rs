@@ -189,6 +189,7 @@ pub fn embedded_app(data_dir: &Path) -> anyhow::Result<App> {
         random,
         settings: Arc::new(settings()),
         notify_queued: Arc::new(tokio::sync::Notify::new()),
+        issuer_signer: None,
     })
 }
 

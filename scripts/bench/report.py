@@ -75,17 +75,30 @@ def serving(results: pathlib.Path, lines: list):
     if not (folder / "nginx-page.txt").exists():
         return
     lines += ["## Serving", "",
-              "| resource | badges-local req/s | nginx req/s | ratio (target ≥ 0.5) | badges-local p99 (target < 5 ms) | nginx p99 | errors (target 0) |",
-              "|---|---|---|---|---|---|---|"]
+              "| resource | badges-local req/s | nginx req/s | ratio (target ≥ 0.5) | badges-local p99 (target < 5 ms) "
+              "| nginx p99 | errors (target 0) | server CPU per request: badges-local / nginx |",
+              "|---|---|---|---|---|---|---|---|"]
     for resource, name in (("assertion JSON", "assertion"), ("award page", "page")):
         ours = parse_wrk(folder / f"badges-{name}.txt")
         theirs = parse_wrk(folder / f"nginx-{name}.txt")
         ratio = ours["requests_per_second"] / theirs["requests_per_second"]
+        cpu = [cpu_per_request_us(folder / f"{server}-{name}.cpu.json", run["requests"])
+               for server, run in (("badges", ours), ("nginx", theirs))]
+        cpu_text = " / ".join("n/a" if value is None else f"{value:.1f} µs" for value in cpu)
         lines.append(
             f"| {resource} | {ours['requests_per_second']:,.0f} | {theirs['requests_per_second']:,.0f} "
             f"| {ratio:.2f} ({verdict(ratio >= 0.5)}) | {ours['p99_ms']:.2f} ms ({verdict(ours['p99_ms'] < 5)}) "
-            f"| {theirs['p99_ms']:.2f} ms | {ours['errors']} ({verdict(ours['errors'] == 0)}); nginx {theirs['errors']} |")
+            f"| {theirs['p99_ms']:.2f} ms | {ours['errors']} ({verdict(ours['errors'] == 0)}); nginx {theirs['errors']} "
+            f"| {cpu_text} |")
     lines.append("")
+
+
+def cpu_per_request_us(path: pathlib.Path, requests: int):
+    """Return the server's CPU microseconds per request of one wrk run, or None."""
+    run = read_json(path)
+    if run is None or requests == 0:
+        return None
+    return run["server_cpu_seconds"] * 1e6 / requests
 
 
 def zipped_size(path: str):

@@ -9,7 +9,7 @@ use aws_config::SdkConfig;
 use crate::adapters::aws::dynamo::DynamoStore;
 use crate::adapters::aws::s3::{S3ImageStore, s3_client};
 use crate::adapters::aws::ses::{SesMailer, SesSettings};
-use crate::app::App;
+use crate::app::{App, IssuerSigner, did_web_host};
 use crate::domain::Issuer;
 use crate::ports::{Clock, ImageStore, MailError, Mailer, OsRandom, OutgoingEmail, RandomSource, SystemClock};
 use crate::settings::{InvalidMailSettings, MailSettings, Settings};
@@ -162,13 +162,16 @@ pub fn ses_settings_from_env() -> Result<SesSettings, EnvError> {
     })
 }
 
-/// Reads `BADGES_ISSUER_KEY_SECRET`, the ARN or name of the Secrets Manager
-/// secret that contains the Open Badges 3.0 issuer key. Only the functions
-/// that sign credentials read it, and
+/// Environment variable with the ARN or name of the Secrets Manager secret
+/// that contains the Open Badges 3.0 issuer key. Only the functions that
+/// sign credentials have it.
+pub const ISSUER_KEY_SECRET: &str = "BADGES_ISSUER_KEY_SECRET";
+
+/// Reads `BADGES_ISSUER_KEY_SECRET`, whose secret
 /// [`load_issuer_signer`](crate::adapters::aws::secrets::load_issuer_signer)
-/// takes its value.
+/// reads.
 pub fn issuer_key_secret_from_env() -> Result<String, EnvError> {
-    required("BADGES_ISSUER_KEY_SECRET")
+    required(ISSUER_KEY_SECRET)
 }
 
 /// Mailer of the functions that never send email. They have no SES
@@ -198,6 +201,7 @@ pub fn app(config: &SdkConfig, resources: &Resources, settings: Settings, mailer
         random,
         settings: Arc::new(settings),
         notify_queued: Arc::new(tokio::sync::Notify::new()),
+        issuer_signer: None,
     }
 }
 
@@ -207,6 +211,90 @@ pub fn ses_mailer(config: &SdkConfig) -> Result<Arc<dyn Mailer>, EnvError> {
     Ok(Arc::new(SesMailer::new(aws_sdk_sesv2::Client::new(config), settings)))
 }
 
+/// Environment variable with the issuer's Ed25519 seed as 64 hex digits,
+/// for emulators and tests. A deployed stack sets `BADGES_ISSUER_KEY_SECRET`.
+pub const ISSUER_KEY_SEED: &str = "BADGES_ISSUER_KEY_SEED";
+/// Environment variable that chooses the issuer identity: `key` (the
+/// default, the key's `did:key`) or `web` (`did:web` of the base URL's host).
+pub const ISSUER_DID: &str = "BADGES_ISSUER_DID";
+
+/// Builds the signer of Open Badges 3.0 credentials for the functions that
+/// sign (`badges-awards`): from the Secrets Manager secret that
+/// `BADGES_ISSUER_KEY_SECRET` names, or else from `BADGES_ISSUER_KEY_SEED`.
+/// A secret that cannot be read fails start-up, naming the secret. Returns
+/// `None` when neither variable is set, so that the function still serves
+/// everything else and the credential routes return 503.
+pub async fn issuer_signer_from_env(config: &SdkConfig, settings: &Settings) -> Result<Option<IssuerSigner>, EnvError> {
+    let source = IssuerKeySource {
+        secret_id: optional(ISSUER_KEY_SECRET),
+        seed: optional(ISSUER_KEY_SEED),
+        identity: optional(ISSUER_DID),
+    };
+    issuer_signer(config, settings, &source).await
+}
+
+/// Values of the issuer key variables, as [`issuer_signer_from_env`] reads them.
+#[derive(Default)]
+pub struct IssuerKeySource {
+    /// `BADGES_ISSUER_KEY_SECRET`
+    pub secret_id: Option<String>,
+    /// `BADGES_ISSUER_KEY_SEED`
+    pub seed: Option<String>,
+    /// `BADGES_ISSUER_DID`
+    pub identity: Option<String>,
+}
+
+/// Builds the issuer signer from `source`, as [`issuer_signer_from_env`] describes.
+pub async fn issuer_signer(
+    config: &SdkConfig,
+    settings: &Settings,
+    source: &IssuerKeySource,
+) -> Result<Option<IssuerSigner>, EnvError> {
+    let signer = if let Some(secret_id) = &source.secret_id {
+        let client = aws_sdk_secretsmanager::Client::new(config);
+        crate::adapters::aws::secrets::load_issuer_signer(&client, secret_id)
+            .await
+            .map_err(|error| EnvError::Invalid { name: ISSUER_KEY_SECRET, reason: error.to_string() })?
+    } else if let Some(raw) = &source.seed {
+        crate::ob3::Ed25519Signer::from_seed(parse_seed(raw)?)
+    } else {
+        tracing::warn!(
+            variable = ISSUER_KEY_SECRET,
+            "no issuer key is configured; Open Badges 3.0 credentials are not served"
+        );
+        return Ok(None);
+    };
+    issuer_signer_with_identity(signer, source.identity.as_deref(), &settings.base_url).map(Some)
+}
+
+/// Parses the value of `BADGES_ISSUER_KEY_SEED`: 64 hex digits.
+fn parse_seed(raw: &str) -> Result<[u8; 32], EnvError> {
+    hex::decode(raw.trim())
+        .ok()
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or(EnvError::Invalid { name: ISSUER_KEY_SEED, reason: "it must be 64 hex digits (a 32-byte Ed25519 seed)".into() })
+}
+
+/// Wraps `signer` under the identity that `identity` names: `None` or
+/// `key` for `did:key`, `web` for `did:web` of the base URL's host.
+pub fn issuer_signer_with_identity(
+    signer: crate::ob3::Ed25519Signer,
+    identity: Option<&str>,
+    base_url: &str,
+) -> Result<IssuerSigner, EnvError> {
+    let public_key = signer.public_key();
+    match identity.map(str::trim) {
+        None | Some("") | Some("key") => Ok(IssuerSigner::did_key(Arc::new(signer), public_key)),
+        Some("web") => {
+            let invalid = |reason: String| EnvError::Invalid { name: ISSUER_DID, reason };
+            let host = did_web_host(base_url).map_err(invalid)?;
+            let signer = signer.with_did_web(&host).map_err(|error| invalid(error.to_string()))?;
+            IssuerSigner::did_web(Arc::new(signer), public_key, &host).map_err(|error| invalid(error.to_string()))
+        }
+        Some(other) => Err(EnvError::Invalid { name: ISSUER_DID, reason: format!("it must be \"key\" or \"web\", not {other:?}") }),
+    }
+}
+
 /// Builds the app of an HTTP function from the environment: store, images
 /// and settings, without a mailer.
 pub async fn http_app_from_env() -> Result<App, EnvError> {
@@ -214,4 +302,48 @@ pub async fn http_app_from_env() -> Result<App, EnvError> {
     let resources = Resources::from_env(&config)?;
     let settings = settings_from_env()?;
     Ok(app(&config, &resources, settings, Arc::new(NoMailer)))
+}
+
+/// Builds the app of the awards function: that of [`http_app_from_env`]
+/// plus the issuer signer of [`issuer_signer_from_env`], on one SDK
+/// configuration.
+pub async fn awards_app_from_env() -> Result<App, EnvError> {
+    let config = aws_config::load_from_env().await;
+    let resources = Resources::from_env(&config)?;
+    let settings = settings_from_env()?;
+    let issuer_signer = issuer_signer_from_env(&config, &settings).await?;
+    let mut app = app(&config, &resources, settings, Arc::new(NoMailer));
+    app.issuer_signer = issuer_signer;
+    Ok(app)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issuer_seed_must_be_64_hex_digits() {
+        assert_eq!(parse_seed(&"ab".repeat(32)).unwrap(), [0xab; 32]);
+        for invalid in ["", "ab", &"ab".repeat(33), &"zz".repeat(32)] {
+            assert!(parse_seed(invalid).is_err(), "{invalid:?}");
+        }
+    }
+
+    #[test]
+    fn issuer_identity_key_or_web() {
+        let signer = || crate::ob3::Ed25519Signer::from_seed([3; 32]);
+        let base_url = "https://badges.example.org";
+
+        let by_key = issuer_signer_with_identity(signer(), None, base_url).unwrap();
+        assert!(by_key.did().starts_with("did:key:z6Mk"), "{}", by_key.did());
+        let named_key = issuer_signer_with_identity(signer(), Some("key"), base_url).unwrap();
+        assert_eq!(named_key.did(), by_key.did());
+
+        let by_web = issuer_signer_with_identity(signer(), Some("web"), base_url).unwrap();
+        assert_eq!(by_web.did(), "did:web:badges.example.org");
+        assert_eq!(by_web.web_host(), Some("badges.example.org"));
+
+        assert!(issuer_signer_with_identity(signer(), Some("web"), "https://example.org/badges").is_err());
+        assert!(issuer_signer_with_identity(signer(), Some("jwk"), base_url).is_err());
+    }
 }

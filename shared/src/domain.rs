@@ -225,6 +225,11 @@ pub struct BadgeClass {
     /// rendering, because social networks do not show SVG previews.
     #[serde(default)]
     pub images: Vec<ImageKind>,
+    /// Pixel size of the stored PNG image, recorded when the image is
+    /// stored, so that pages can state it without reading the image.
+    /// Badges stored before this field existed have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub png_size: Option<ImageSize>,
     /// Follow-up survey to which recipients who accepted are invited once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub survey_url: Option<String>,
@@ -234,6 +239,13 @@ pub struct BadgeClass {
     pub survey_delay_days: Option<u32>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// Width and height of an image in pixels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageSize {
+    pub width: u32,
+    pub height: u32,
 }
 
 /// Whether the recipient has answered the award, or staff revoked it.
@@ -317,6 +329,31 @@ impl NotificationStatus {
     }
 }
 
+/// Position of one award's bit in the revocation status lists: list
+/// `list` (numbered from 1), bit `index` (from 0).
+///
+/// Positions come from one sequence. Position `n` of the sequence is bit
+/// `n % LIST_BITS` of list `n / LIST_BITS + 1`, so when a list is full the
+/// next award starts the next list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct StatusIndex {
+    pub list: u32,
+    pub index: u64,
+}
+
+impl StatusIndex {
+    /// Bits per status list: 131,072 (16 KiB), the minimum length that the
+    /// Bitstring Status List specification sets so that a list hides
+    /// which of its credentials a verifier asks about.
+    pub const LIST_BITS: u64 = 131_072;
+
+    /// Returns the position of number `sequence` (from 0) of the sequence.
+    pub fn from_sequence(sequence: u64) -> Self {
+        let list = sequence / Self::LIST_BITS + 1;
+        Self { list: u32::try_from(list).unwrap_or(u32::MAX), index: sequence % Self::LIST_BITS }
+    }
+}
+
 /// The person an award is for.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Recipient {
@@ -376,6 +413,11 @@ pub struct Award {
     pub survey_due_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub survey_invited_at: Option<DateTime<Utc>>,
+    /// The award's bit in the revocation status lists of its Open Badges
+    /// 3.0 credential. Set once, on acceptance or when the credential of an
+    /// older award is first built, and never changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_index: Option<StatusIndex>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Optimistic-concurrency version, incremented by every update.

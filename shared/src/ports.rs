@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::{
     Award, AwardId, AwardStatus, BadgeClass, BadgeId, ClaimToken, EmailAddress, FollowUp, ImageKind,
-    NotificationStatus, ResendRequest, Suppression,
+    NotificationStatus, ResendRequest, StatusIndex, Suppression,
 };
 
 /// Failure of a store or image-store operation.
@@ -125,6 +125,15 @@ pub trait AwardStore: Send + Sync {
     /// Returns the secret key stored under `name`, storing `candidate`
     /// first when there is none, so that every process uses the same key.
     async fn signing_key(&self, name: &str, candidate: [u8; 32]) -> Result<[u8; 32], StoreError>;
+
+    /// Returns the next position of the revocation status lists. Each call
+    /// returns a position that no earlier call returned, in any process.
+    /// A position that is never stored on an award stays clear.
+    async fn next_status_index(&self) -> Result<StatusIndex, StoreError>;
+    /// Sets the revocation bit at `position`. Setting a set bit is not an error.
+    async fn revoke_status_index(&self, position: StatusIndex) -> Result<(), StoreError>;
+    /// Returns the set bits of status list `list`, in ascending order.
+    async fn revoked_status_indexes(&self, list: u32) -> Result<Vec<u64>, StoreError>;
 }
 
 /// An image as stored, with its media type.

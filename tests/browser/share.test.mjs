@@ -305,6 +305,22 @@ test('claim, accept, share and verify a badge', async () => {
   assert.ok(await page.getByText('The email address you gave matches the recipient.').isVisible());
   await checkPage(page, '06-verify-result');
 
+  // Download the Open Badges 3.0 credential PNG from the award page and verify it too.
+  await page.goto(awardUrl);
+  assert.equal(await page.locator('#credential-link').getAttribute('href'), `${awardUrl}/credential.json`);
+  const [credentialDownload] = await Promise.all([page.waitForEvent('download'), page.locator('#download-credential-png').click()]);
+  const credentialFile = path.join(path.dirname(dataDir), 'downloaded-credential.png');
+  await credentialDownload.saveAs(credentialFile);
+  await page.goto(`${baseUrl}/verify`);
+  await page.locator('#verify-file').setInputFiles(credentialFile);
+  await page.locator('#verify-email').fill('learner.browser@example.org');
+  await Promise.all([page.waitForURL(`${baseUrl}/verify`), page.locator('#verify-submit').click()]);
+  await page.locator('#result').waitFor();
+  assert.equal(await page.locator('#result-status').getAttribute('data-status'), 'valid');
+  assert.equal(await page.locator('#result-version').textContent(), '3.0');
+  assert.ok(await page.getByText('The email address you gave matches the recipient.').isVisible());
+  await checkPage(page, '06b-verify-credential-result');
+
   // A visitor without the owner cookie sees no share tools.
   await context.clearCookies();
   await page.goto(awardUrl);

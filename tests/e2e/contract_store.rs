@@ -16,7 +16,7 @@ use badges_shared::adapters::SqliteStore;
 use badges_shared::adapters::aws::dynamo::{DynamoStore, create_table};
 use badges_shared::domain::{
     Award, AwardId, AwardStatus, BadgeClass, BadgeId, ClaimToken, Criteria, EmailAddress, FollowUp, NotificationStatus,
-    Recipient, ResendRequest, Suppression, SuppressionReason,
+    Recipient, ResendRequest, StatusIndex, Suppression, SuppressionReason,
 };
 use badges_shared::ports::{AwardQuery, AwardStore, Inserted, OsRandom, RandomSource, StatusFilter, StoreError};
 use chrono::{DateTime, Duration, Utc};
@@ -65,6 +65,7 @@ fn badge(id: &str) -> BadgeClass {
         format: Some("Webinar".into()),
         expires_after_days: None,
         images: Vec::new(),
+        png_size: None,
         survey_url: None,
         survey_delay_days: None,
         created_at: at(0),
@@ -102,6 +103,7 @@ fn award(badge_id: &str, email: &str, session: &str, seconds: i64) -> Award {
         next_reminder_at: None,
         survey_due_at: None,
         survey_invited_at: None,
+        status_index: None,
         created_at: at(seconds),
         updated_at: at(seconds),
         version: 0,
@@ -646,6 +648,56 @@ async fn signing_key_first_wins(store: &dyn AwardStore) {
     assert_eq!(store.signing_key("other", [3; 32]).await.unwrap(), [3; 32], "each name has its own key");
 }
 
+async fn status_indexes_never_repeat(store: &dyn AwardStore) {
+    let first = store.next_status_index().await.unwrap();
+    assert_eq!(first, StatusIndex { list: 1, index: 0 }, "a new store starts at the first bit of list 1");
+
+    // Concurrent callers each get their own position.
+    let (a, b, c, d) = tokio::join!(
+        store.next_status_index(),
+        store.next_status_index(),
+        store.next_status_index(),
+        store.next_status_index()
+    );
+    let mut seen = HashSet::from([first]);
+    for position in [a, b, c, d] {
+        let position = position.unwrap();
+        assert_eq!(position.list, 1);
+        assert!(seen.insert(position), "{position:?} was handed out twice");
+    }
+    let indexes: HashSet<u64> = seen.iter().map(|position| position.index).collect();
+    assert_eq!(indexes, HashSet::from([0, 1, 2, 3, 4]), "positions come from one sequence without gaps");
+}
+
+async fn status_index_stored_on_award(store: &dyn AwardStore) {
+    store.create_badge(&badge("webinar")).await.unwrap();
+    let inserted = store.insert_awards(&[award("webinar", "ada@example.org", "", 1)]).await.unwrap();
+    let mut stored = created(&inserted[0]).clone();
+    assert_eq!(stored.status_index, None, "a new award has no status index");
+
+    stored.status_index = Some(store.next_status_index().await.unwrap());
+    let updated = store.update_award(&stored).await.unwrap();
+    let read = store.get_award(&stored.id).await.unwrap().unwrap();
+    assert_eq!(read.status_index, updated.status_index);
+    assert_eq!(read.status_index, Some(StatusIndex { list: 1, index: 0 }));
+}
+
+async fn revoked_status_bits_per_list(store: &dyn AwardStore) {
+    assert_eq!(store.revoked_status_indexes(1).await.unwrap(), Vec::<u64>::new(), "a new list has no bit set");
+
+    let last = StatusIndex::LIST_BITS - 1;
+    for (list, index) in [(1, 131_071), (1, 5), (1, 20_000), (2, 3), (1, 5)] {
+        store.revoke_status_index(StatusIndex { list, index }).await.unwrap();
+    }
+    assert_eq!(
+        store.revoked_status_indexes(1).await.unwrap(),
+        vec![5, 20_000, last],
+        "bits are returned once each, in order, from every part of the list"
+    );
+    assert_eq!(store.revoked_status_indexes(2).await.unwrap(), vec![3], "each list has its own bits");
+    assert_eq!(store.revoked_status_indexes(3).await.unwrap(), Vec::<u64>::new());
+}
+
 /// Defines one test per check and store: `sqlite::CHECK` and `dynamo::CHECK`.
 macro_rules! contract_tests {
     ($($check:ident),+ $(,)?) => {
@@ -692,6 +744,9 @@ contract_tests!(
     resend_window_per_address,
     follow_ups_due_in_order,
     signing_key_first_wins,
+    status_indexes_never_repeat,
+    status_index_stored_on_award,
+    revoked_status_bits_per_list,
 );
 
 // ---------------------------------------------------------------------------

@@ -9,7 +9,8 @@ use async_trait::async_trait;
 use badges_shared::App;
 use badges_shared::adapters::{OutboxMailer, SqliteStore};
 use badges_shared::domain::{
-    Award, AwardId, BadgeClass, BadgeId, ClaimToken, EmailAddress, FollowUp, Issuer, ResendRequest, Suppression,
+    Award, AwardId, BadgeClass, BadgeId, ClaimToken, EmailAddress, FollowUp, Issuer, ResendRequest, StatusIndex,
+    Suppression,
 };
 use badges_shared::import::ImportOptions;
 use badges_shared::ports::{
@@ -89,6 +90,15 @@ impl AwardStore for FailingStore {
     async fn signing_key(&self, name: &str, candidate: [u8; 32]) -> Result<[u8; 32], StoreError> {
         self.inner.signing_key(name, candidate).await
     }
+    async fn next_status_index(&self) -> Result<StatusIndex, StoreError> {
+        self.inner.next_status_index().await
+    }
+    async fn revoke_status_index(&self, position: StatusIndex) -> Result<(), StoreError> {
+        self.inner.revoke_status_index(position).await
+    }
+    async fn revoked_status_indexes(&self, list: u32) -> Result<Vec<u64>, StoreError> {
+        self.inner.revoked_status_indexes(list).await
+    }
 }
 
 fn app_on(store: Arc<dyn AwardStore>, folder: &std::path::Path) -> App {
@@ -102,6 +112,7 @@ fn app_on(store: Arc<dyn AwardStore>, folder: &std::path::Path) -> App {
         random,
         settings: Arc::new(Settings::new("http://127.0.0.1:9", issuer)),
         notify_queued: Arc::new(tokio::sync::Notify::new()),
+        issuer_signer: None,
     }
 }
 

@@ -162,3 +162,40 @@ async fn issuer_secret_created_once() {
     assert_eq!(value.len(), 64, "length of the generated value");
     assert!(value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()), "the generated value has only letters and digits");
 }
+
+/// The awards function's signer: the secret wins over a seed, a did:web
+/// identity applies to the secret's key, and an unreadable secret fails
+/// start-up naming the variable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issuer_signer_prefers_the_secret() {
+    use badges_shared::aws::{IssuerKeySource, issuer_signer};
+
+    let config = moto_config().await;
+    let client = aws_sdk_secretsmanager::Client::new(&config);
+    let (name, _) = create_string_secret(&client, KNOWN_SECRET).await;
+    let issuer = badges_shared::domain::Issuer {
+        name: "Test Association".into(),
+        url: "https://www.example.org".into(),
+        email: "badges@example.org".into(),
+    };
+    let settings = badges_shared::settings::Settings::new("https://badges.example.org", issuer);
+
+    let from_secret = IssuerKeySource { secret_id: Some(name.clone()), seed: Some("ab".repeat(32)), identity: None };
+    let signer = issuer_signer(&config, &settings, &from_secret).await.unwrap().expect("a signer");
+    assert_eq!(signer.did(), KNOWN_DID);
+
+    let as_web = IssuerKeySource { secret_id: Some(name), seed: None, identity: Some("web".into()) };
+    let signer = issuer_signer(&config, &settings, &as_web).await.unwrap().expect("a signer");
+    assert_eq!(signer.did(), "did:web:badges.example.org");
+
+    let from_seed = IssuerKeySource { secret_id: None, seed: Some("ab".repeat(32)), identity: None };
+    let signer = issuer_signer(&config, &settings, &from_seed).await.unwrap().expect("a signer");
+    assert_ne!(signer.did(), KNOWN_DID);
+
+    assert!(issuer_signer(&config, &settings, &IssuerKeySource::default()).await.unwrap().is_none());
+
+    let missing = IssuerKeySource { secret_id: Some(random_name("badges-missing-key")), seed: None, identity: None };
+    let error = issuer_signer(&config, &settings, &missing).await.unwrap_err().to_string();
+    assert!(error.contains("BADGES_ISSUER_KEY_SECRET"), "{error}");
+    assert!(error.contains("badges-missing-key"), "{error}");
+}

@@ -63,6 +63,7 @@ fn event_award(app: &App) -> Award {
             format: None,
             expires_after_days: None,
             images: vec![],
+            png_size: None,
             survey_url: None,
             survey_delay_days: None,
             created_at: now,
@@ -143,6 +144,11 @@ async fn http_events_through_routers() {
         (&awards, "http/awards-get-assertion.json", 200),
         (&awards, "http/awards-get-badge-png.json", 200),
         (&awards, "http/awards-get-badge-svg.json", 200),
+        (&awards, "http/awards-get-credential.json", 200),
+        (&awards, "http/awards-get-credential-png.json", 200),
+        (&awards, "http/awards-get-status-list.json", 200),
+        // The local server's issuer is a did:key, which has no DID document.
+        (&awards, "http/awards-get-did.json", 404),
         (&awards, "http/awards-post-verify.json", 200),
         (&awards, "http/awards-get-oembed.json", 200),
         (&awards, "http/awards-get-learner.json", 200),
@@ -167,6 +173,17 @@ async fn http_events_through_routers() {
     assert_eq!(status, 410, "the revoked assertion: {body}");
     let revoked: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(revoked["revoked"], true);
+    let (status, body) = invoke(&awards, "http/awards-get-credential.json").await;
+    assert_eq!(status, 410, "the revoked credential: {body}");
+
+    // The revocation set the award's bit in the status list.
+    let award = app.store.get_award(&AwardId::parse(EVENT_AWARD).unwrap()).await.unwrap().unwrap();
+    let position = award.status_index.expect("the accepted award has a status index");
+    assert_eq!(position.list, 1, "the sample status list event asks for list 1");
+    let (status, body) = invoke(&awards, "http/awards-get-status-list.json").await;
+    assert_eq!(status, 200, "{body}");
+    let list = badges_shared::ob3::status_list::read_status_list_credential(&serde_json::from_str(&body).unwrap()).unwrap();
+    assert!(list.list.get(position.index).unwrap(), "bit {} is set after the revocation", position.index);
 
     // Every HTTP sample event was sent above.
     let mut files: Vec<_> = std::fs::read_dir(event_path("http")).unwrap().map(|entry| entry.unwrap().file_name()).collect();

@@ -33,6 +33,7 @@ impl MailServer {
             issuer: None,
             linkedin_organization_id: None,
             cookie_secret: None,
+            issuer_did: Default::default(),
             mail: MailOptions { settings, follow_up_every: None },
         };
         let running = badges_local::start(options.clone()).await.expect("the local server starts");

@@ -7,6 +7,7 @@ mod bad_input;
 mod claim_flow;
 mod contract_media;
 mod contract_store;
+mod credentials;
 mod errors;
 mod fault_injection;
 mod import;

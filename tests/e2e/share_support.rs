@@ -36,6 +36,9 @@ pub async fn create_tricky_badge(server: &TestServer) -> String {
     let svg = br##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 50" width="200" height="100"><rect width="100" height="50" fill="#1d4ed8"/></svg>"##;
     let (status, badge) = server.admin_body("/admin/badges/tricky-badge/image", "image/svg+xml", svg.to_vec()).await;
     assert_eq!(status, 200, "{badge}");
+    // The SVG is rendered to a square PNG, whose size the badge records.
+    let size = badges_shared::service::badges::RENDERED_PNG_SIZE;
+    assert_eq!(badge["png_size"], serde_json::json!({ "width": size, "height": size }), "{badge}");
     "tricky-badge".to_owned()
 }
 

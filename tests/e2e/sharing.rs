@@ -334,6 +334,7 @@ async fn linkedin_organization_id_from_options() {
             issuer: None,
             linkedin_organization_id: id.map(str::to_owned),
             cookie_secret: None,
+            issuer_did: Default::default(),
             mail: Default::default(),
         })
     };

@@ -39,6 +39,7 @@ impl TestServer {
             issuer: None,
             linkedin_organization_id: None,
             cookie_secret: None,
+            issuer_did: Default::default(),
             mail: Default::default(),
         })
         .await

@@ -82,6 +82,7 @@ async fn main() -> anyhow::Result<()> {
         random: Arc::new(OsRandom),
         settings: Arc::new(badges_bench::settings()),
         notify_queued: Arc::new(tokio::sync::Notify::new()),
+        issuer_signer: None,
     };
     app.store.create_badge(&badges_bench::badge_class()).await.context("creating the badge")?;
 

@@ -40,6 +40,11 @@ pub async fn build(app: &App, award: &Award, badge: &BadgeClass, headers: &Heade
         (!revoked && badge.images.contains(&kind))
             .then(|| settings.url(&format!("/awards/{}/badge.{}", award.id, kind.extension())))
     };
+    let has_credential = !revoked && app.issuer_signer.is_some();
+    let credential_url = |kind: &str| {
+        has_credential.then(|| settings.url(&format!("/awards/{}/credential.{kind}", award.id)))
+    };
+    let credential_image_url = |kind: ImageKind| credential_url(kind.extension()).filter(|_| badge.images.contains(&kind));
     let png_size = badge_png_size(app, badge).await;
     let has_png = badge.images.contains(&ImageKind::Png);
     // The baked PNG where websites and social networks fetch images from.
@@ -76,6 +81,9 @@ pub async fn build(app: &App, award: &Award, badge: &BadgeClass, headers: &Heade
         image_url: award_image_url(app, award, badge).filter(|_| !revoked).or_else(|| badge_image_url(app, badge)),
         png_url: baked_url(ImageKind::Png),
         svg_url: baked_url(ImageKind::Svg),
+        credential_json_url: credential_url("json"),
+        credential_png_url: credential_image_url(ImageKind::Png),
+        credential_svg_url: credential_image_url(ImageKind::Svg),
         meta,
         oembed_url,
         public: award.public,

@@ -1,8 +1,9 @@
 //! Public routes: the Open Badges documents of awards, badge classes and
-//! the issuer, baked images, the pages that show them, the share tools of
+//! the issuer, baked images, Open Badges 3.0 credentials and status lists, the pages that show them, the share tools of
 //! an award's owner, learner pages and feeds, oEmbed and verification.
 
 mod award_page;
+mod credentials;
 mod learners;
 mod oembed;
 mod verify;
@@ -39,6 +40,11 @@ pub fn router(app: App) -> Router {
         .route("/awards/{award_id}", get(award))
         .route("/awards/{award_id}/badge.png", get(baked_png))
         .route("/awards/{award_id}/badge.svg", get(baked_svg))
+        .route("/awards/{award_id}/credential.json", get(credentials::credential_json))
+        .route("/awards/{award_id}/credential.png", get(credentials::credential_png))
+        .route("/awards/{award_id}/credential.svg", get(credentials::credential_svg))
+        .route("/credentials/status/{list}", get(credentials::status_list))
+        .route("/.well-known/did.json", get(credentials::did_json))
         .route("/awards/{award_id}/visibility", post(award_page::set_visibility))
         .route("/learners/{learner_id}", get(learners::page))
         .route("/learners/{learner_id}/feed.atom", get(learners::feed))
@@ -74,6 +80,10 @@ async fn badge_png_size(app: &App, badge: &BadgeClass) -> Option<PixelSize> {
     if !badge.images.contains(&ImageKind::Png) {
         return None;
     }
+    if let Some(size) = badge.png_size {
+        return Some(PixelSize { width: size.width, height: size.height });
+    }
+    // A badge whose image was stored before its size was recorded.
     match app.images.get(&badge_image_key(&badge.id, ImageKind::Png)).await {
         Ok(Some(image)) => badges_shared::share::png_pixel_size(&image.bytes).map(|(width, height)| PixelSize { width, height }),
         Ok(None) => None,

@@ -1,11 +1,14 @@
 //! `GET /verify` (the form) and `POST /verify` (the check).
 //!
 //! The form posts `multipart/form-data` with the fields `file`, `url`,
-//! `json` and `email`. Programs may instead post the raw image
-//! (`image/png`, `image/svg+xml`), JSON (`application/json`,
-//! `application/ld+json`) or a URL (`text/plain`), with the email in the
-//! `email` query parameter. Browsers get the result page; other clients
-//! get the report as JSON.
+//! `json` (assertion or credential JSON, or a VC-JWT), `email` and
+//! `status_list` (a copy of an Open Badges 3.0 status-list credential).
+//! Programs may instead post the raw image (`image/png`,
+//! `image/svg+xml`), JSON (`application/json`, `application/ld+json`,
+//! `application/vc+ld+json`), a VC-JWT (`application/vc+jwt`,
+//! `application/jwt`, or `text/plain` text in the compact JWT form) or a
+//! URL (`text/plain`), with the email in the `email` query parameter.
+//! Browsers get the result page; other clients get the report as JSON.
 
 use axum::body::Body;
 use axum::extract::{FromRequest, Multipart, Query, Request, State};
@@ -13,8 +16,10 @@ use axum::http::header::CACHE_CONTROL;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use serde_json::Value;
 
 use badges_shared::App;
+use badges_shared::images::BakedPayload;
 use badges_shared::service::ServiceError;
 use badges_shared::verify::{Evidence, StoreResolver, verify};
 use badges_shared::web::error::ApiError;
@@ -32,6 +37,8 @@ struct FormFields {
     json: String,
     #[serde(default)]
     email: String,
+    #[serde(default)]
+    status_list: String,
 }
 
 #[derive(Default, Deserialize)]
@@ -57,6 +64,7 @@ pub async fn page(State(app): State<App>) -> Response {
         url: String::new(),
         json: String::new(),
         email: String::new(),
+        status_list: String::new(),
         error: None,
         result: None,
     })
@@ -81,26 +89,38 @@ pub async fn submit(
             let bytes = read_body(request, limit).await?;
             (Some(Evidence::Image(bytes.to_vec())), FormFields::default(), true)
         }
-        "application/json" | "application/ld+json" => {
+        "application/json" | "application/ld+json" | "application/vc+ld+json" | "application/vc+jwt"
+        | "application/jwt" => {
             let text = body_text(&read_body(request, limit).await?)?;
             (None, FormFields { json: text, ..FormFields::default() }, false)
         }
         "text/plain" => {
+            // A URL, or a VC-JWT pasted as text.
             let text = body_text(&read_body(request, limit).await?)?;
-            (None, FormFields { url: text, ..FormFields::default() }, false)
+            let is_jwt = matches!(BakedPayload::classify(&text), Ok(BakedPayload::Jwt(_)));
+            if is_jwt {
+                (None, FormFields { json: text, ..FormFields::default() }, false)
+            } else {
+                (None, FormFields { url: text, ..FormFields::default() }, false)
+            }
         }
         _ => {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
-                "send multipart/form-data with file, url, json or email; or the raw image/png, image/svg+xml, application/json or text/plain URL",
+                "send multipart/form-data with file, url, json, email or status_list; or the raw image/png, image/svg+xml, \
+                 application/json, application/vc+ld+json, application/vc+jwt or text/plain URL",
             )
             .with_field("Content-Type"));
         }
     };
     let email = query.email.clone().filter(|email| !email.trim().is_empty()).or_else(|| Some(fields.email.clone()));
-    let evidence = match choose_evidence(evidence, &fields, file_given) {
-        Ok(evidence) => evidence,
+    let evidence = choose_evidence(evidence, &fields, file_given).and_then(|evidence| {
+        let status_list = parse_status_list(&fields.status_list)?;
+        Ok((evidence, status_list))
+    });
+    let (evidence, status_list) = match evidence {
+        Ok(found) => found,
         Err(error) if html => {
             // Show the form again with the message and what was typed.
             let page = VerifyPage {
@@ -109,6 +129,7 @@ pub async fn submit(
                 url: fields.url,
                 json: fields.json,
                 email: email.unwrap_or_default(),
+                status_list: fields.status_list,
                 error: Some(format!("{}.", capitalize(&error.message))),
                 result: None,
             };
@@ -121,10 +142,16 @@ pub async fn submit(
     };
 
     let resolver = StoreResolver { app: &app };
-    let report = verify(&app.settings, &resolver, &evidence, email.as_deref(), app.clock.now())
+    let report = verify(&app.settings, &resolver, &evidence, email.as_deref(), status_list.as_ref(), app.clock.now())
         .await
         .map_err(ServiceError::from)?;
-    tracing::info!(status = report.status.as_str(), assertion_id = report.assertion_id.as_deref().unwrap_or(""), "badge verified");
+    tracing::info!(
+        status = report.status.as_str(),
+        version = report.open_badges_version,
+        assertion_id = report.assertion_id.as_deref().unwrap_or(""),
+        credential_id = report.credential_id.as_deref().unwrap_or(""),
+        "badge verified"
+    );
 
     if !html {
         return Ok(no_store(axum::Json(&report).into_response()));
@@ -135,6 +162,7 @@ pub async fn submit(
         url: fields.url,
         json: fields.json,
         email: email.unwrap_or_default(),
+        status_list: fields.status_list,
         error: None,
         result: Some(VerifyResult::new(&report)),
     };
@@ -188,12 +216,36 @@ async fn read_multipart(request: Request, limit: usize) -> Result<(Option<Eviden
             "url" => fields.url = field.text().await.map_err(invalid)?,
             "json" => fields.json = field.text().await.map_err(invalid)?,
             "email" => fields.email = field.text().await.map_err(invalid)?,
+            "status_list" => {
+                // A file input (a downloaded list) or pasted text.
+                let bytes = field.bytes().await.map_err(invalid)?;
+                fields.status_list = String::from_utf8(bytes.to_vec())
+                    .map_err(|_| ApiError::bad_request("status_list", "the status list is not UTF-8 text"))?;
+            }
             other => {
-                return Err(ApiError::bad_request(other, format!("unknown form field {other:?}; use file, url, json or email")));
+                return Err(ApiError::bad_request(
+                    other,
+                    format!("unknown form field {other:?}; use file, url, json, email or status_list"),
+                ));
             }
         }
     }
     Ok((file, fields, file_given))
+}
+
+/// Parses the optional status-list credential of the form.
+fn parse_status_list(text: &str) -> Result<Option<Value>, ApiError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    match serde_json::from_str::<Value>(text) {
+        Ok(list) if list.is_object() => Ok(Some(list)),
+        _ => Err(ApiError::bad_request(
+            "status_list",
+            "the status list is not a JSON object; give the BitstringStatusListCredential as its issuer publishes it",
+        )),
+    }
 }
 
 /// Picks the one piece of evidence given: a file, a URL or JSON.

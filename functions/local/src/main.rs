@@ -56,6 +56,12 @@ struct Cli {
     /// reminders and survey invitations; 0 turns the job off.
     #[arg(long, global = true, default_value_t = 60)]
     follow_up_interval_minutes: u64,
+    /// Issuer identity in Open Badges 3.0 credentials: `key` (the did:key
+    /// of the key in DATA/issuer-ed25519.key) or `web` (did:web of the
+    /// --base-url host, whose DID document is served at
+    /// /.well-known/did.json).
+    #[arg(long, global = true, env = "BADGES_ISSUER_DID", value_enum, default_value_t = IssuerDidArg::Key)]
+    issuer_did: IssuerDidArg,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -95,6 +101,12 @@ fn mail_options(cli: &Cli) -> anyhow::Result<badges_local::MailOptions> {
     let follow_up_every =
         (cli.follow_up_interval_minutes > 0).then(|| std::time::Duration::from_secs(cli.follow_up_interval_minutes * 60));
     Ok(badges_local::MailOptions { settings, follow_up_every })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum IssuerDidArg {
+    Key,
+    Web,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -164,6 +176,10 @@ async fn main() -> anyhow::Result<()> {
         linkedin_organization_id: cli.linkedin_organization_id,
         cookie_secret: std::env::var("BADGES_COOKIE_SECRET").ok(),
         mail,
+        issuer_did: match cli.issuer_did {
+            IssuerDidArg::Key => badges_local::IssuerDid::Key,
+            IssuerDidArg::Web => badges_local::IssuerDid::Web,
+        },
     };
     if let Some(Command::Run { job: Job::Reminders { now } }) = cli.command {
         let now = now.unwrap_or_else(chrono::Utc::now);
@@ -177,6 +193,11 @@ async fn main() -> anyhow::Result<()> {
 
     println!("badges-local is serving {} (listening on {})", running.base_url, running.addr);
     println!("data folder: {}", running.data_dir.display());
+    let created = if running.issuer_key_created { " (created now)" } else { "" };
+    println!("issuer key file: {}{created}", running.issuer_key_path.display());
+    if let Some(signer) = &running.app.issuer_signer {
+        println!("issuer DID of Open Badges 3.0 credentials: {}", signer.did());
+    }
     if running.admin_token_generated {
         println!(
             "admin token (shown once, kept in {}): {}",

@@ -13,7 +13,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::domain::{Award, AwardId, BadgeClass, BadgeId, ClaimToken, EmailAddress, FollowUp, ResendRequest, Suppression};
+use crate::domain::{
+    Award, AwardId, BadgeClass, BadgeId, ClaimToken, EmailAddress, FollowUp, ResendRequest, StatusIndex, Suppression,
+};
 use crate::ports::{AwardPage, AwardQuery, AwardStore, Inserted, StatusFilter, StoreError};
 
 const SCHEMA: &str = "
@@ -59,6 +61,15 @@ CREATE TABLE IF NOT EXISTS signing_keys (
     name TEXT PRIMARY KEY,
     key  BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS sequences (
+    name TEXT PRIMARY KEY,
+    next INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS revoked_status (
+    list INTEGER NOT NULL,
+    bit  INTEGER NOT NULL,
+    PRIMARY KEY (list, bit)
+) WITHOUT ROWID;
 ";
 
 /// Columns added to `awards` after the first release, with their types.
@@ -72,6 +83,9 @@ const FOLLOW_UP_INDEX: &str =
 /// Maximum values bound in one `IN (…)` list, below SQLite's default limit
 /// of 32,766 host parameters.
 const MAX_IN_LIST: usize = 500;
+
+/// Name of the sequence in `sequences` that numbers status-list positions.
+const STATUS_INDEX_SEQUENCE: &str = "status_index";
 
 /// Award store backed by one SQLite file.
 #[derive(Clone)]
@@ -107,6 +121,15 @@ impl SqliteStore {
         // A panic while the lock was held cannot leave a half-applied SQL
         // transaction behind (SQLite rolls it back), so the poison is ignored.
         self.connection.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Runs a one-row lookup by key that returns a JSON document. The
+    /// statement stays in the connection's cache, because pages and Open
+    /// Badges documents run these lookups on every request.
+    fn read_doc(&self, sql: &str, key: &str) -> Result<Option<String>, StoreError> {
+        let connection = self.lock();
+        let mut statement = connection.prepare_cached(sql).map_err(StoreError::backend)?;
+        statement.query_row([key], |row| row.get(0)).optional().map_err(StoreError::backend)
     }
 }
 
@@ -217,11 +240,7 @@ impl AwardStore for SqliteStore {
     }
 
     async fn get_badge(&self, id: &BadgeId) -> Result<Option<BadgeClass>, StoreError> {
-        let doc: Option<String> = self
-            .lock()
-            .query_row("SELECT doc FROM badges WHERE id = ?1", [id.as_str()], |row| row.get(0))
-            .optional()
-            .map_err(StoreError::backend)?;
+        let doc = self.read_doc("SELECT doc FROM badges WHERE id = ?1", id.as_str())?;
         doc.map(|doc| from_json(&doc)).transpose()
     }
 
@@ -289,11 +308,7 @@ impl AwardStore for SqliteStore {
     }
 
     async fn get_award(&self, id: &AwardId) -> Result<Option<Award>, StoreError> {
-        let doc: Option<String> = self
-            .lock()
-            .query_row("SELECT doc FROM awards WHERE id = ?1", [id.as_str()], |row| row.get(0))
-            .optional()
-            .map_err(StoreError::backend)?;
+        let doc = self.read_doc("SELECT doc FROM awards WHERE id = ?1", id.as_str())?;
         doc.map(|doc| from_json(&doc)).transpose()
     }
 
@@ -554,6 +569,46 @@ impl AwardStore for SqliteStore {
             .map_err(StoreError::backend)?;
         key.try_into().map_err(|_| StoreError::Backend(format!("the stored key {name:?} is not 32 bytes").into()))
     }
+
+    async fn next_status_index(&self) -> Result<StatusIndex, StoreError> {
+        // `next` counts the positions handed out, so the new position is `next - 1`.
+        let next: i64 = self
+            .lock()
+            .query_row(
+                "INSERT INTO sequences (name, next) VALUES (?1, 1)
+                 ON CONFLICT (name) DO UPDATE SET next = next + 1
+                 RETURNING next",
+                [STATUS_INDEX_SEQUENCE],
+                |row| row.get(0),
+            )
+            .map_err(StoreError::backend)?;
+        let sequence = u64::try_from(next - 1).map_err(StoreError::backend)?;
+        Ok(StatusIndex::from_sequence(sequence))
+    }
+
+    async fn revoke_status_index(&self, position: StatusIndex) -> Result<(), StoreError> {
+        let bit = i64::try_from(position.index).map_err(StoreError::backend)?;
+        self.lock()
+            .execute(
+                "INSERT INTO revoked_status (list, bit) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                params![position.list, bit],
+            )
+            .map_err(StoreError::backend)?;
+        Ok(())
+    }
+
+    async fn revoked_status_indexes(&self, list: u32) -> Result<Vec<u64>, StoreError> {
+        let connection = self.lock();
+        let mut statement = connection
+            .prepare("SELECT bit FROM revoked_status WHERE list = ?1 ORDER BY bit")
+            .map_err(StoreError::backend)?;
+        let bits = statement
+            .query_map([list], |row| row.get::<_, i64>(0))
+            .map_err(StoreError::backend)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(StoreError::backend)?;
+        bits.into_iter().map(|bit| u64::try_from(bit).map_err(StoreError::backend)).collect()
+    }
 }
 
 #[cfg(test)]
@@ -599,6 +654,7 @@ mod tests {
             next_reminder_at: Some(now),
             survey_due_at: None,
             survey_invited_at: None,
+            status_index: None,
             created_at: now,
             updated_at: now,
             version: 0,

@@ -47,7 +47,8 @@ impl BakedPayload {
             return Err("the payload is empty".to_owned());
         }
         if text.starts_with('{') {
-            return match serde_json::from_str::<serde_json::Value>(text) {
+            // IgnoredAny checks the whole syntax without building a tree.
+            return match serde_json::from_str::<serde::de::IgnoredAny>(text) {
                 Ok(_) => Ok(BakedPayload::Json(text.to_owned())),
                 Err(error) => Err(format!("the payload is not valid JSON: {error}")),
             };
@@ -223,6 +224,14 @@ mod tests {
     fn classify_invalid_json_fails() {
         let error = BakedPayload::classify("{verify:{}}").unwrap_err();
         assert!(error.contains("not valid JSON"), "{error}");
+    }
+
+    #[test]
+    fn classify_rejects_broken_json_text() {
+        for text in ["{\"a\": 1} trailing", "{\"a\": \"\\q\"}", "{\"a\": \"\u{1}\"}", "{\"a\": [1,]}"] {
+            let error = BakedPayload::classify(text).unwrap_err();
+            assert!(error.contains("not valid JSON"), "{text}: {error}");
+        }
     }
 
     #[test]

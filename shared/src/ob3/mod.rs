@@ -17,8 +17,8 @@
 //! Canonicalization ([`canon`]) uses only the contexts bundled in
 //! [`contexts`], so nothing here makes network requests.
 //!
-//! NOTE: no route serves these credentials yet: the award pages, baked
-//! images and `POST /verify` still use Open Badges 2.0 only.
+//! `service::credentials` builds the credentials of awards with this
+//! module, and `POST /verify` checks Open Badges 3.0 input with [`verify()`].
 
 pub mod canon;
 pub mod contexts;

@@ -99,6 +99,7 @@ pub fn new_award(
         next_reminder_at: None,
         survey_due_at: None,
         survey_invited_at: None,
+        status_index: None,
         created_at: now,
         updated_at: now,
         version: 0,
@@ -192,6 +193,12 @@ pub async fn revoke_award(app: &App, id: &AwardId, reason: &str) -> Result<Award
         Ok(())
     })
     .await?;
+    // Verifiers of the Open Badges 3.0 credential learn of the revocation
+    // from its status list. Revoking again sets the bit again, so a retry
+    // after a failure here completes the revocation.
+    if let Some(position) = award.status_index {
+        app.store.revoke_status_index(position).await?;
+    }
     // The public image URLs must stop serving the badge too.
     for kind in [crate::domain::ImageKind::Png, crate::domain::ImageKind::Svg] {
         app.images.delete(&crate::openbadges::baked_image_key(id, kind)).await?;

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 
 use crate::app::App;
-use crate::domain::{AwardStatus, BadgeClass, BadgeId, Criteria, ImageKind, Issuer};
+use crate::domain::{AwardStatus, BadgeClass, BadgeId, Criteria, ImageKind, ImageSize, Issuer};
 use crate::ports::{AwardQuery, StatusFilter};
 use crate::images::{self, ImageFormat};
 use crate::openbadges::{badge_image_key, is_http_url};
@@ -182,6 +182,7 @@ fn apply_input(
         format,
         expires_after_days: input.expires_after_days,
         images: existing.map(|badge| badge.images.clone()).unwrap_or_default(),
+        png_size: existing.and_then(|badge| badge.png_size),
         survey_url,
         survey_delay_days,
         created_at: existing.map_or(now, |badge| badge.created_at),
@@ -244,8 +245,10 @@ pub async fn set_badge_image(
     })?;
 
     let mut stored = Vec::new();
+    let png_size;
     match declared {
         ImageFormat::Png => {
+            png_size = crate::share::png_pixel_size(bytes);
             app.images.put(&badge_image_key(id, ImageKind::Png), bytes.to_vec(), ImageKind::Png).await?;
             app.images.delete(&badge_image_key(id, ImageKind::Svg)).await?;
             stored.push(ImageKind::Png);
@@ -253,6 +256,7 @@ pub async fn set_badge_image(
         ImageFormat::Svg => {
             let png = images::render_png(bytes, RENDERED_PNG_SIZE)
                 .map_err(|error| ServiceError::invalid("body", format!("the SVG image could not be rendered: {error}")))?;
+            png_size = crate::share::png_pixel_size(&png);
             app.images.put(&badge_image_key(id, ImageKind::Svg), bytes.to_vec(), ImageKind::Svg).await?;
             app.images.put(&badge_image_key(id, ImageKind::Png), png, ImageKind::Png).await?;
             stored.extend([ImageKind::Png, ImageKind::Svg]);
@@ -260,6 +264,7 @@ pub async fn set_badge_image(
     }
 
     badge.images = stored;
+    badge.png_size = png_size.map(|(width, height)| ImageSize { width, height });
     badge.updated_at = app.clock.now();
     app.store.update_badge(&badge).await?;
     rebake_accepted_awards(app, &badge).await?;

@@ -57,12 +57,20 @@ pub async fn accept(app: &App, id: &AwardId, token: &str) -> Result<Claim, Claim
     let award = if claim.award.status == AwardStatus::Accepted {
         claim.award
     } else {
+        // The award's bit in the revocation status lists is allocated with
+        // the acceptance, so that its Open Badges 3.0 credential needs no
+        // further write.
+        let status_index = match claim.award.status_index {
+            Some(position) => position,
+            None => app.store.next_status_index().await.map_err(ServiceError::from)?,
+        };
         modify_award(app, id, |award| match award.status {
             AwardStatus::Revoked => Err(ServiceError::Conflict { code: "revoked", message: "the award was revoked".into() }),
             _ => {
                 award.status = AwardStatus::Accepted;
                 award.responded_at = Some(now);
                 award.next_reminder_at = None;
+                award.status_index.get_or_insert(status_index);
                 crate::service::followup::schedule_survey(award, &claim.badge);
                 Ok(())
             }

@@ -5,6 +5,7 @@
 pub mod awards;
 pub mod badges;
 pub mod claims;
+pub mod credentials;
 pub mod followup;
 pub mod import;
 pub mod mail_events;
@@ -31,6 +32,9 @@ pub enum ServiceError {
     /// The request conflicts with the current state.
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// The deployment lacks what the request needs, such as a signing key.
+    #[error("{message}")]
+    Unavailable { code: &'static str, message: String },
     /// A backing service failed.
     #[error("internal failure: {0}")]
     Internal(#[from] Box<dyn std::error::Error + Send + Sync>),

@@ -1,7 +1,12 @@
 //! Verification of a badge given as a baked image, an assertion URL or
-//! assertion JSON. Only badges of this deployment can be checked: their
-//! published copies come from a [`Resolver`], and no other URL is fetched.
+//! assertion JSON. Only Open Badges 2.0 badges of this deployment can be
+//! checked: their published copies come from a [`Resolver`], and no other
+//! URL is fetched.
+//!
+//! Open Badges 3.0 credentials (JSON, VC-JWT, or baked into a PNG or SVG)
+//! from any issuer are checked by their proofs instead (`credential.rs`).
 
+mod credential;
 mod resolver;
 #[cfg(test)]
 mod tests;
@@ -56,13 +61,30 @@ impl Status {
     }
 }
 
+/// Outcome of one check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckOutcome {
+    Passed,
+    Failed,
+    /// Accepted, but the reader should know (Open Badges 3.0 only).
+    Warning,
+    /// Not checked, because nothing was given to check it with (Open
+    /// Badges 3.0 only).
+    Skipped,
+}
+
 /// One check made, with its outcome explained in plain words.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Check {
-    /// Stable id: `read`, `issuer`, `published`, `integrity`, `badge`,
-    /// `revocation`, `expiry` or `recipient`.
+    /// Stable id. Open Badges 2.0: `read`, `issuer`, `published`,
+    /// `integrity`, `badge`, `revocation`, `expiry` or `recipient`. Open
+    /// Badges 3.0: `read`, `format`, `signature`, `issuer_key`, `terms`,
+    /// `valid_from`, `valid_until`, `status` or `recipient`.
     pub id: &'static str,
+    /// False only when the outcome is `failed`.
     pub passed: bool,
+    pub outcome: CheckOutcome,
     pub message: String,
 }
 
@@ -72,9 +94,17 @@ pub struct Report {
     pub status: Status,
     /// One sentence for people.
     pub summary: String,
+    /// `2.0` for assertions, `3.0` for verifiable credentials.
+    pub open_badges_version: &'static str,
     /// The assertion URL, when one was found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assertion_id: Option<String>,
+    /// The `id` of an Open Badges 3.0 credential.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential_id: Option<String>,
+    /// The issuer id (a DID or URL) of an Open Badges 3.0 credential.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub badge_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -101,7 +131,10 @@ impl Report {
         Report {
             status: Status::Valid,
             summary: String::new(),
+            open_badges_version: "2.0",
             assertion_id: None,
+            credential_id: None,
+            issuer_id: None,
             badge_name: None,
             badge_id: None,
             issuer_name: None,
@@ -115,11 +148,16 @@ impl Report {
     }
 
     fn pass(&mut self, id: &'static str, message: impl Into<String>) {
-        self.checks.push(Check { id, passed: true, message: message.into() });
+        self.push(id, CheckOutcome::Passed, message);
     }
 
     fn fail(&mut self, id: &'static str, message: impl Into<String>) {
-        self.checks.push(Check { id, passed: false, message: message.into() });
+        self.push(id, CheckOutcome::Failed, message);
+    }
+
+    fn push(&mut self, id: &'static str, outcome: CheckOutcome, message: impl Into<String>) {
+        let passed = outcome != CheckOutcome::Failed;
+        self.checks.push(Check { id, passed, outcome, message: message.into() });
     }
 
     /// Ends the report with `status` and its summary.
@@ -133,17 +171,25 @@ impl Report {
 /// Fields compared between a submitted assertion and the published copy.
 const COMPARED_FIELDS: [&str; 6] = ["recipient", "badge", "issuedOn", "expires", "evidence", "verification"];
 
-/// Checks `evidence` against this deployment's published documents.
-/// `email`, when given, is compared with the hashed recipient identity.
-/// Only a failure of the resolver's backing store is an error; everything
-/// about the input itself is in the report.
+/// Checks `evidence` against this deployment's published documents, or,
+/// for an Open Badges 3.0 credential, by its proofs. `email`, when given,
+/// is compared with the hashed recipient identity. `status_list` is a
+/// status-list credential that the user supplied, which is used for the
+/// status lists of other sites. Only a failure of the resolver's backing
+/// store is an error; everything about the input itself is in the report.
 pub async fn verify(
     settings: &Settings,
     resolver: &dyn Resolver,
     evidence: &Evidence,
     email: Option<&str>,
+    status_list: Option<&Value>,
     now: DateTime<Utc>,
 ) -> Result<Report, StoreError> {
+    let email = email.map(str::trim).filter(|email| !email.is_empty());
+    if let Some(found) = credential::find_credential(evidence) {
+        return credential::verify_credential(resolver, &found, status_list, email, now).await;
+    }
+
     let mut report = Report::new();
     let issuer = settings.issuer.name.as_str();
 
@@ -293,8 +339,10 @@ fn read_evidence(report: &mut Report, evidence: &Evidence) -> Result<(String, Op
                 Carrier::PngItxt | Carrier::PngZtxt | Carrier::PngText => "a PNG text chunk",
                 Carrier::SvgContent | Carrier::SvgVerifyAttribute => "the SVG openbadges element",
             };
+            // `credential::find_credential` takes every Open Badges 3.0 image
+            // before this point, so this branch is a safety net.
             if unbaked.spec == Spec::V3 {
-                let message = format!("The image carries an Open Badges 3.0 credential in {place}. This site issues Open Badges 2.0 badges only.");
+                let message = format!("The image carries an Open Badges 3.0 credential in {place}, not an Open Badges 2.0 assertion.");
                 report.fail("read", message);
                 return Err(ReadFailure::Unknown("This badge was not issued on this site, so it cannot be checked here.".into()));
             }
@@ -355,9 +403,8 @@ fn read_json(
     let Some(object) = value.as_object() else {
         return malformed(report, "The JSON is not an object, so it is not an Open Badges assertion.".into());
     };
-    let context = object.get("@context").map(Value::to_string).unwrap_or_default();
-    if context.contains("credentials") || context.contains("ob/v3p0") {
-        report.fail("read", "The JSON is a verifiable credential (Open Badges 3.0). This site issues Open Badges 2.0 badges only.");
+    if credential::is_credential_json(text) {
+        report.fail("read", "The JSON is a verifiable credential (Open Badges 3.0), not an Open Badges 2.0 assertion.");
         return Err(ReadFailure::Unknown("This badge was not issued on this site, so it cannot be checked here.".into()));
     }
     match object.get("type").and_then(Value::as_str) {

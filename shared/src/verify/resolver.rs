@@ -7,7 +7,10 @@ use serde_json::Value;
 use crate::app::App;
 use crate::domain::{AwardId, AwardStatus, BadgeId};
 use crate::openbadges::{assertion, badge_class, badge_image_key, issuer_profile, preferred_image, revoked_assertion};
+use crate::ob3::{KnownKey, PublicKey};
 use crate::ports::StoreError;
+use crate::service::ServiceError;
+use crate::service::credentials::{parse_status_list_url, status_list_credential};
 use crate::service::claims::award_image_url;
 use crate::settings::Settings;
 
@@ -36,6 +39,19 @@ pub enum Resolved {
 #[async_trait]
 pub trait Resolver: Send + Sync {
     async fn resolve(&self, url: &str) -> Result<Resolved, StoreError>;
+
+    /// Returns the signed status-list credential that this deployment
+    /// publishes at `url`, or `None` when `url` is not one of its status
+    /// lists or it publishes none.
+    async fn status_list(&self, _url: &str) -> Result<Option<Value>, StoreError> {
+        Ok(None)
+    }
+
+    /// Returns the keys of this deployment's issuer, which verify its
+    /// `did:web` credentials without fetching its DID document.
+    fn issuer_keys(&self) -> Vec<KnownKey> {
+        Vec::new()
+    }
 }
 
 /// A URL of this deployment that publishes an Open Badges document.
@@ -111,5 +127,24 @@ impl Resolver for StoreResolver<'_> {
             }
         };
         Ok(Resolved::Document(document))
+    }
+
+    async fn status_list(&self, url: &str) -> Result<Option<Value>, StoreError> {
+        let Some(list) = parse_status_list_url(&self.app.settings, url) else {
+            return Ok(None);
+        };
+        match status_list_credential(self.app, list).await {
+            Ok(credential) => Ok(Some(credential)),
+            Err(ServiceError::Internal(source)) => Err(StoreError::Backend(source)),
+            // No issuer key: this deployment publishes no status lists.
+            Err(_) => Ok(None),
+        }
+    }
+
+    fn issuer_keys(&self) -> Vec<KnownKey> {
+        let Some(signer) = &self.app.issuer_signer else {
+            return Vec::new();
+        };
+        vec![KnownKey { id: signer.did(), key: PublicKey::Ed25519(*signer.public_key()) }]
     }
 }

@@ -78,7 +78,7 @@ fn published(body: Value) -> Option<Document> {
 }
 
 async fn run(resolver: &MapResolver, evidence: Evidence, email: Option<&str>) -> Report {
-    verify(&settings(), resolver, &evidence, email, time("2026-01-01T00:00:00Z")).await.unwrap()
+    verify(&settings(), resolver, &evidence, email, None, time("2026-01-01T00:00:00Z")).await.unwrap()
 }
 
 fn check<'a>(report: &'a Report, id: &str) -> &'a Check {
@@ -195,11 +195,108 @@ async fn baked_image_is_read() {
 }
 
 #[tokio::test]
-async fn open_badges_3_credential_is_unknown() {
+async fn credential_without_proof_is_malformed() {
     let credential = json!({ "@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"], "id": AWARD });
     let resolver = resolver(published(hosted(None)));
     let report = run(&resolver, Evidence::Json(credential.to_string()), None).await;
-    assert_eq!(report.status, Status::Unknown);
+    assert_eq!(report.status, Status::Malformed, "{report:?}");
+    assert_eq!(report.open_badges_version, "3.0");
+    assert!(!check(&report, "signature").passed, "{report:?}");
+    assert!(resolver.lookups.lock().unwrap().is_empty(), "no Open Badges 2.0 lookup is made");
+}
+
+/// Signs a credential of the test issuer, with a status entry in `LIST`.
+fn signed_credential(name: &str) -> Value {
+    let signer = crate::ob3::Ed25519Signer::from_seed([7; 32]);
+    let input = crate::ob3::CredentialInput {
+        id: format!("{AWARD}/credential.json"),
+        name: name.into(),
+        issuer: crate::ob3::IssuerProfile {
+            id: signer.did().to_owned(),
+            name: "Example Association".into(),
+            url: "https://www.example.org".into(),
+            email: None,
+        },
+        achievement: crate::ob3::AchievementInput {
+            id: BADGE.into(),
+            name: name.into(),
+            description: "Attended the webinar.".into(),
+            criteria_narrative: Some("Attend.".into()),
+            criteria_url: None,
+            image_url: None,
+        },
+        recipient: crate::ob3::RecipientIdentity {
+            identity_hash: crate::ob3::hash_email("learner@example.org", "salt"),
+            salt: "salt".into(),
+        },
+        valid_from: time("2025-06-01T00:00:00Z"),
+        valid_until: None,
+        status: Some(crate::ob3::StatusEntry { list_url: LIST.into(), index: 7 }),
+    };
+    let unsigned = crate::ob3::build_credential(&input).unwrap();
+    crate::ob3::add_proof(&unsigned, &signer, input.valid_from).unwrap()
+}
+
+const LIST: &str = "https://other.example.net/status/1";
+
+fn signed_list(revoked: &[u64]) -> Value {
+    let signer = crate::ob3::Ed25519Signer::from_seed([7; 32]);
+    let mut list = crate::ob3::StatusList::new(131_072).unwrap();
+    for index in revoked {
+        list.set(*index, true).unwrap();
+    }
+    let unsigned = crate::ob3::build_status_list_credential(LIST, signer.did(), time("2025-06-01T00:00:00Z"), &list);
+    crate::ob3::add_proof(&unsigned, &signer, time("2025-06-01T00:00:00Z")).unwrap()
+}
+
+#[tokio::test]
+async fn signed_credential_is_valid_without_list() {
+    let resolver = resolver(None);
+    let text = signed_credential("Serials <update> & more").to_string();
+    let report = run(&resolver, Evidence::Json(text), Some("Learner@Example.org")).await;
+    assert_eq!(report.status, Status::Valid, "{report:?}");
+    assert_eq!(report.badge_name.as_deref(), Some("Serials <update> & more"));
+    assert_eq!(report.recipient_match, Some(true));
+    let status = check(&report, "status");
+    assert_eq!(status.outcome, CheckOutcome::Warning, "{report:?}");
+    assert!(status.message.contains("not available offline"), "{}", status.message);
+}
+
+#[tokio::test]
+async fn tampered_credential_is_malformed() {
+    let mut credential = signed_credential("Serials update");
+    credential["name"] = json!("Serials update (changed)");
+    let report = run(&resolver(None), Evidence::Json(credential.to_string()), None).await;
+    assert_eq!(report.status, Status::Malformed, "{report:?}");
+    assert!(!check(&report, "signature").passed);
+}
+
+#[tokio::test]
+async fn credential_under_old_keyword_is_credential() {
+    let svg = br#"<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>"#;
+    let png = crate::images::render_png(svg, 20).unwrap();
+    let baked = crate::images::bake_png(&png, &signed_credential("Serials update").to_string()).unwrap();
+    let report = run(&resolver(None), Evidence::Image(baked), None).await;
+    assert_eq!(report.open_badges_version, "3.0", "{report:?}");
+    assert_eq!(report.status, Status::Valid, "{report:?}");
+    assert!(check(&report, "read").message.contains("PNG openbadges text chunk"), "{report:?}");
+}
+
+#[tokio::test]
+async fn supplied_list_decides_revocation() {
+    let text = signed_credential("Serials update").to_string();
+    let evidence = Evidence::Json(text);
+    let now = time("2026-01-01T00:00:00Z");
+
+    let revoked = signed_list(&[7]);
+    let report = verify(&settings(), &resolver(None), &evidence, None, Some(&revoked), now).await.unwrap();
+    assert_eq!(report.status, Status::Revoked, "{report:?}");
+    assert_eq!(check(&report, "status").outcome, CheckOutcome::Failed);
+
+    let active = signed_list(&[6, 8]);
+    let report = verify(&settings(), &resolver(None), &evidence, None, Some(&active), now).await.unwrap();
+    assert_eq!(report.status, Status::Valid, "{report:?}");
+    assert_eq!(check(&report, "status").outcome, CheckOutcome::Passed);
 }
 
 #[test]

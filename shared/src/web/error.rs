@@ -87,6 +87,7 @@ impl From<ServiceError> for ApiError {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message).with_field(field)
             }
             ServiceError::Conflict { code, message } => ApiError::new(StatusCode::CONFLICT, code, message),
+            ServiceError::Unavailable { code, message } => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code, message),
             ServiceError::Internal(source) => {
                 tracing::error!(error = %source, "request failed");
                 ApiError::internal()

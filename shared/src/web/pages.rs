@@ -230,6 +230,11 @@ pub struct AwardPage {
     pub image_url: Option<String>,
     pub png_url: Option<String>,
     pub svg_url: Option<String>,
+    /// The Open Badges 3.0 credential and its baked images; none when the
+    /// award is revoked or the deployment has no issuer key.
+    pub credential_json_url: Option<String>,
+    pub credential_png_url: Option<String>,
+    pub credential_svg_url: Option<String>,
     pub meta: SocialMeta,
     /// oEmbed discovery URL; only public, unrevoked awards have one.
     pub oembed_url: Option<String>,
@@ -311,6 +316,8 @@ pub struct VerifyPage {
     pub url: String,
     pub json: String,
     pub email: String,
+    /// The pasted status-list credential.
+    pub status_list: String,
     /// Error message about the submitted form, which could not be checked.
     pub error: Option<String>,
     pub result: Option<VerifyResult>,
@@ -329,6 +336,10 @@ pub struct VerifyResult {
     pub issued_on: Option<String>,
     pub expires: Option<String>,
     pub assertion_id: Option<String>,
+    /// `2.0` or `3.0`.
+    pub open_badges_version: String,
+    pub credential_id: Option<String>,
+    pub issuer_id: Option<String>,
     pub recipient_match: Option<bool>,
     pub checks: Vec<VerifyCheck>,
 }
@@ -336,7 +347,24 @@ pub struct VerifyResult {
 #[derive(Clone, Debug)]
 pub struct VerifyCheck {
     pub passed: bool,
+    /// passed, failed, warning or skipped.
+    pub outcome: String,
+    /// The outcome as the page shows it: Passed, Failed, Warning or Skipped.
+    pub label: String,
     pub message: String,
+}
+
+impl VerifyCheck {
+    fn new(check: &crate::verify::Check) -> Self {
+        use crate::verify::CheckOutcome;
+        let (outcome, label) = match check.outcome {
+            CheckOutcome::Passed => ("passed", "Passed"),
+            CheckOutcome::Failed => ("failed", "Failed"),
+            CheckOutcome::Warning => ("warning", "Warning"),
+            CheckOutcome::Skipped => ("skipped", "Skipped"),
+        };
+        Self { passed: check.passed, outcome: outcome.to_owned(), label: label.to_owned(), message: check.message.clone() }
+    }
 }
 
 impl VerifyResult {
@@ -364,8 +392,11 @@ impl VerifyResult {
             issued_on: date(&report.issued_on),
             expires: date(&report.expires),
             assertion_id: report.assertion_id.clone(),
+            open_badges_version: report.open_badges_version.to_owned(),
+            credential_id: report.credential_id.clone(),
+            issuer_id: report.issuer_id.clone(),
             recipient_match: report.recipient_match,
-            checks: report.checks.iter().map(|check| VerifyCheck { passed: check.passed, message: check.message.clone() }).collect(),
+            checks: report.checks.iter().map(VerifyCheck::new).collect(),
         }
     }
 }

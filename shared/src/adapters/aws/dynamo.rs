@@ -30,7 +30,7 @@ use serde::Serialize;
 
 use crate::domain::{
     Award, AwardId, AwardStatus, BadgeClass, BadgeId, ClaimToken, EmailAddress, FollowUp, NotificationStatus,
-    ResendRequest, Suppression,
+    ResendRequest, StatusIndex, Suppression,
 };
 use crate::ports::{AwardPage, AwardQuery, AwardStore, Inserted, StatusFilter, StoreError};
 
@@ -68,6 +68,8 @@ const REQUESTED_AT: &str = "requested_at";
 const WINDOW_ENDS: &str = "window_ends";
 const STATE: &str = "state";
 const KEY: &str = "key";
+const NEXT: &str = "next";
+const BITS: &str = "bits";
 
 // Fixed key values.
 const BADGE_SK: &str = "BADGE";
@@ -87,6 +89,14 @@ const RESEND_QUEUE_PK: &str = "RESEND";
 const SUPPRESSION_SK: &str = "SUPPRESSION";
 const RESEND_SK: &str = "RESEND";
 const KEY_SK: &str = "KEY";
+const SEQUENCE_SK: &str = "SEQUENCE";
+/// `pk` of the counter of status-list positions handed out.
+const STATUS_INDEX_SEQUENCE_PK: &str = "SEQUENCE#status_index";
+/// Bits of one status list per revocation item (`STATUSLIST#{list}`,
+/// `REVOKED#{chunk}`). A number set of 16,384 values of at most six digits
+/// stays near 70 KB, well under DynamoDB's 400 KB item limit, even if every
+/// award of the chunk is revoked.
+const REVOKED_BITS_PER_ITEM: u64 = 16_384;
 /// `state` of a resend request that waits for the sender, and of one taken.
 const RESEND_QUEUED: &str = "queued";
 const RESEND_TAKEN: &str = "taken";
@@ -460,6 +470,16 @@ fn resend_key(email: &EmailAddress) -> Item {
 
 fn signing_key_key(name: &str) -> Item {
     key(format!("KEY#{name}"), KEY_SK)
+}
+
+fn status_list_pk(list: u32) -> String {
+    format!("STATUSLIST#{list}")
+}
+
+/// Key of the revocation item that holds the bit of `position`.
+fn revoked_status_key(position: StatusIndex) -> Item {
+    let chunk = position.index / REVOKED_BITS_PER_ITEM;
+    key(status_list_pk(position.list), &format!("REVOKED#{chunk:02}"))
 }
 
 /// Escapes `%` and `#` so that joining escaped parts with `#` is reversible.
@@ -1360,6 +1380,87 @@ impl AwardStore for DynamoStore {
             .await?
             .ok_or_else(|| StoreError::Backend(format!("the key {name:?} vanished after a conflicting write").into()))?;
         parse_signing_key(name, &item)
+    }
+
+    /// Adds one to the counter item with UpdateItem `ADD`, which DynamoDB
+    /// applies atomically, so concurrent callers never get the same value.
+    async fn next_status_index(&self) -> Result<StatusIndex, StoreError> {
+        let request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(STATUS_INDEX_SEQUENCE_PK.to_owned(), SEQUENCE_SK)))
+            .update_expression("SET #entity = :entity ADD #next :one")
+            .expression_attribute_names("#entity", ENTITY)
+            .expression_attribute_names("#next", NEXT)
+            .expression_attribute_values(":entity", string("sequence"))
+            .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
+            .return_values(sdk::ReturnValue::UpdatedNew);
+        let output = send_with_retry(|| request.clone().send()).await.map_err(backend)?;
+        // `next` counts the positions handed out, so the new position is `next - 1`.
+        let next = output
+            .attributes()
+            .and_then(|attributes| attributes.get(NEXT))
+            .and_then(|value| value.as_n().ok())
+            .and_then(|number| number.parse::<u64>().ok())
+            .filter(|next| *next > 0)
+            .ok_or_else(|| StoreError::Backend("the status index counter returned no number".into()))?;
+        Ok(StatusIndex::from_sequence(next - 1))
+    }
+
+    /// Adds the bit to the number set of its revocation item with
+    /// UpdateItem `ADD`, which creates the item when needed and ignores a
+    /// bit already in the set.
+    async fn revoke_status_index(&self, position: StatusIndex) -> Result<(), StoreError> {
+        let request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(revoked_status_key(position)))
+            .update_expression("SET #entity = :entity ADD #bits :bit")
+            .expression_attribute_names("#entity", ENTITY)
+            .expression_attribute_names("#bits", BITS)
+            .expression_attribute_values(":entity", string("status_list"))
+            .expression_attribute_values(":bit", AttributeValue::Ns(vec![position.index.to_string()]));
+        send_with_retry(|| request.clone().send()).await.map_err(backend)?;
+        Ok(())
+    }
+
+    /// Reads every revocation item of the list with one strongly consistent
+    /// Query on its partition (paged when DynamoDB pages it).
+    async fn revoked_status_indexes(&self, list: u32) -> Result<Vec<u64>, StoreError> {
+        let mut bits = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let request = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :revoked)")
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_names("#sk", SK)
+                .expression_attribute_values(":pk", string(status_list_pk(list)))
+                .expression_attribute_values(":revoked", string("REVOKED#"))
+                .set_exclusive_start_key(start.take());
+            let output = send_with_retry(|| request.clone().send()).await.map_err(backend)?;
+            for item in output.items() {
+                let Some(values) = item.get(BITS).and_then(|value| value.as_ns().ok()) else { continue };
+                for value in values {
+                    let bit = value
+                        .parse::<u64>()
+                        .map_err(|_| StoreError::Backend(format!("status list {list} holds the bit {value:?}").into()))?;
+                    bits.push(bit);
+                }
+            }
+            match output.last_evaluated_key {
+                Some(key) => start = Some(key),
+                None => break,
+            }
+        }
+        bits.sort_unstable();
+        bits.dedup();
+        Ok(bits)
     }
 }
 
