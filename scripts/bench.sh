@@ -321,6 +321,9 @@ bench_cold_start() {
   export BADGES_IMAGE_BASE_URL=https://badges-bench-images.s3.us-east-1.amazonaws.com/images
   export BADGES_SES_MAX_SEND_RATE=14
   export BADGES_COOKIE_SECRET=sample-events-cookie-secret-0123456789abcdef
+  # The awards function reads its issuer key from this secret at start-up,
+  # as on a deployed stack; bench-seed-events creates it.
+  export BADGES_ISSUER_KEY_SECRET=badges-bench-issuer-key
   export AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128 AWS_LAMBDA_FUNCTION_VERSION='$LATEST'
   export AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/bench AWS_LAMBDA_LOG_STREAM_NAME=bench
   "$release_bin/bench-seed-events" setup

@@ -2,14 +2,16 @@
 //! `events/` name, so that the cold-start runs of scripts/bench.sh answer
 //! each event as on a live stack:
 //!
-//!   bench-seed-events setup   creates the table, bucket and sender identity,
-//!                             the badge rda-serials-cataloging-update and the
-//!                             pending award aaaa… with the events' claim token
+//!   bench-seed-events setup   creates the table, bucket, sender identity and
+//!                             issuer key secret, the badge
+//!                             rda-serials-cataloging-update and the pending
+//!                             award aaaa… with the events' claim token
 //!   bench-seed-events queue   puts award aaaa… back in the notification queue,
 //!                             so that the next stream event sends its email again
 //!
-//! Reads the resource names from `BADGES_TABLE`, `BADGES_BUCKET` and
-//! `BADGES_SENDER`, and the endpoint from `AWS_ENDPOINT_URL`.
+//! Reads the resource names from `BADGES_TABLE`, `BADGES_BUCKET`,
+//! `BADGES_SENDER` and `BADGES_ISSUER_KEY_SECRET`, and the endpoint from
+//! `AWS_ENDPOINT_URL`.
 
 use anyhow::{Context as _, bail};
 use badges_shared::adapters::aws::dynamo::{DynamoStore, create_table};
@@ -26,6 +28,7 @@ const EVENT_MESSAGE_ID: &str = "0100019a7c2f4e1b-5d3c8a2e-91f7-4b6d-a0e3-7c9d1f2
 async fn setup(config: &aws_config::SdkConfig, store: &DynamoStore) -> anyhow::Result<()> {
     let bucket = badges_shared::aws::required("BADGES_BUCKET")?;
     let sender = badges_shared::aws::required("BADGES_SENDER")?;
+    let issuer_key_secret = badges_shared::aws::issuer_key_secret_from_env()?;
     match create_table(&aws_sdk_dynamodb::Client::new(config), store.table()).await {
         Ok(()) | Err(StoreError::Conflict) => {}
         Err(error) => return Err(error).context("creating the table"),
@@ -34,6 +37,12 @@ async fn setup(config: &aws_config::SdkConfig, store: &DynamoStore) -> anyhow::R
     ses::create_sender_identity(&aws_sdk_sesv2::Client::new(config), &sender)
         .await
         .context("creating the sender identity")?;
+    badges_shared::adapters::aws::secrets::create_issuer_secret_if_missing(
+        &aws_sdk_secretsmanager::Client::new(config),
+        &issuer_key_secret,
+    )
+    .await
+    .context("creating the issuer key secret")?;
 
     match store.create_badge(&badges_bench::badge_class()).await {
         Ok(()) | Err(StoreError::Conflict) => {}
