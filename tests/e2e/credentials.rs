@@ -211,6 +211,13 @@ async fn credential_routes_reject_bad_paths() {
         let response = get(&server, &server.url(path)).await;
         assert_eq!(response.status().as_u16(), expected, "{path}");
     }
+
+    // A bad list number is named, with the range of valid ones.
+    let response = get(&server, &server.url("/credentials/status/x")).await;
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["field"], "list", "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("\"x\"") && message.contains("4294967295"), "{message}");
     server.stop().await;
 }
 

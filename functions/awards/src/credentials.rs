@@ -85,7 +85,12 @@ async fn credential_image(app: &App, id: &AwardId, kind: ImageKind) -> Result<Re
 /// A list that no award uses yet is served with every bit clear.
 pub async fn status_list(State(app): State<App>, Path(list): Path<String>) -> Result<Response, ApiError> {
     let Some(list) = parse_list_number(&list) else {
-        return Err(ApiError::not_found("no status list has this number; lists are numbered from 1"));
+        let shown: String = list.chars().take(40).collect();
+        return Err(ApiError::not_found(format!(
+            "no status list is numbered {shown:?}: list numbers are whole numbers from 1 to {}, without leading zeros",
+            u32::MAX
+        ))
+        .with_field("list"));
     };
     let credential = status_list_credential(&app, list).await?;
     Ok(json_response(&credential, MEDIA_TYPE_VC_LD_JSON, STATUS_LIST_MAX_AGE))
