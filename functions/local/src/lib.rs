@@ -219,6 +219,26 @@ fn cookie_secret(data_dir: &Path, random: &dyn RandomSource) -> anyhow::Result<S
     ServerKey::from_secret(&secret).with_context(|| format!("{} is invalid", path.display()))
 }
 
+/// Logs a warning when users other than the owner may read or change the
+/// key file, as after copying it with a permissive umask.
+#[cfg(unix)]
+fn warn_if_readable_by_others(path: &Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    if let Ok(metadata) = std::fs::metadata(path) {
+        let mode = metadata.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                path = %path.display(),
+                mode = format!("{mode:o}"),
+                "other users may read the issuer key file: run chmod 600 on it"
+            );
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn warn_if_readable_by_others(_path: &Path) {}
+
 /// Opens the issuer key file of the data folder, creating it with a new
 /// key (mode 0600) on the first start, under the identity `did`.
 fn issuer_signer(data_dir: &Path, did: IssuerDid, base_url: &str) -> anyhow::Result<(IssuerSigner, KeyFileSigner)> {
@@ -227,6 +247,7 @@ fn issuer_signer(data_dir: &Path, did: IssuerDid, base_url: &str) -> anyhow::Res
     if key_file.was_created() {
         tracing::info!(path = %path.display(), "issuer key generated");
     }
+    warn_if_readable_by_others(&path);
     let public_key = key_file.public_key();
     let signer = match did {
         IssuerDid::Key => IssuerSigner::did_key(Arc::new(key_file.clone()), public_key),

@@ -97,7 +97,8 @@ pub enum KeyFileError {
         source: std::io::Error,
     },
     #[error(
-        "the key file {path} has {len} bytes; it must contain exactly the 32-byte Ed25519 seed"
+        "the key file {path} has {len} bytes; it must contain exactly the 32-byte Ed25519 seed. \
+         Restore the file from a backup, or move it away to create a new key, which gives the issuer a new DID"
     )]
     WrongLength { path: PathBuf, len: usize },
     #[error("the operating system's random generator failed: {0}")]
