@@ -119,8 +119,8 @@ fn check_issuer_claim(payload: &Value, report: &mut VerificationReport) {
             CheckKind::IssuerKey,
             Outcome::Failed,
             format!(
-                "the iss claim {iss:?} differs from the credential's issuer {:?}",
-                report.issuer
+                "the iss claim \"{iss}\" differs from the credential's issuer \"{}\"",
+                report.issuer.as_deref().unwrap_or_default()
             ),
         );
     }
@@ -187,7 +187,7 @@ fn check_signature(
         report.push(
             CheckKind::IssuerKey,
             outcome,
-            format!("the key came from {}", source.describe()),
+            source.describe(),
         );
     } else {
         report.push(
@@ -211,7 +211,7 @@ fn find_key(
             || issuer == Some(entry.id.as_str())
     });
     if let Some(entry) = known {
-        return Ok((entry.key.clone(), KeySource::Known));
+        return Ok((entry.key.clone(), KeySource::Known(entry.description)));
     }
 
     if let Some(kid) = kid.filter(|kid| kid.starts_with("did:key:")) {

@@ -27,13 +27,16 @@ pub struct KnownKey {
     /// issuer id, which then matches every verification method under it.
     pub id: String,
     pub key: PublicKey,
+    /// Origin of the key, as the phrase that verification reports print
+    /// after "the key is", such as "this site's issuer key".
+    pub description: &'static str,
 }
 
 /// How a key was obtained, which decides how far it can be trusted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeySource {
-    /// Given by the caller in [`KnownKey`].
-    Known,
+    /// Given by the caller in [`KnownKey`], with its description.
+    Known(&'static str),
     /// Decoded from a `did:key` identifier, which is the key itself.
     DidKey,
     /// Decoded from a multikey in the fragment of an `https` verification
@@ -47,18 +50,20 @@ impl KeySource {
     /// Returns true when the key is bound to the identifier it claims:
     /// the caller vouched for it, or the identifier is the key.
     pub fn is_bound_to_issuer(self) -> bool {
-        matches!(self, KeySource::Known | KeySource::DidKey)
+        matches!(self, KeySource::Known(_) | KeySource::DidKey)
     }
 
-    /// Describes the source in words, for verification reports.
-    pub fn describe(self) -> &'static str {
+    /// Describes the source in a sentence, for verification reports.
+    pub fn describe(self) -> String {
         match self {
-            KeySource::Known => "a key given by the caller",
-            KeySource::DidKey => "the did:key identifier",
-            KeySource::Fragment => {
-                "the multikey in the verification method's fragment (the issuer's document was not fetched)"
-            }
-            KeySource::JwtHeader => "the jwk in the token header (the token carries its own key)",
+            KeySource::Known(description) => format!("the key is {description}"),
+            KeySource::DidKey => "the key is the did:key identifier itself, which binds it to the issuer".into(),
+            KeySource::Fragment => "the key is the multikey in the verification method's fragment, which the credential \
+                                    carries itself, and the issuer's document was not fetched, so the issuer's identity was not confirmed"
+                .into(),
+            KeySource::JwtHeader => "the key is the jwk in the token header, which the token carries itself, \
+                                     so the issuer's identity was not confirmed"
+                .into(),
         }
     }
 }
@@ -75,7 +80,7 @@ pub fn resolve_verification_method(
         .iter()
         .find(|entry| entry.id == method || entry.id == controller)
     {
-        return Ok((entry.key.clone(), KeySource::Known));
+        return Ok((entry.key.clone(), KeySource::Known(entry.description)));
     }
     if method.starts_with("did:key:") {
         return did::resolve_did_key(method)
@@ -90,7 +95,8 @@ pub fn resolve_verification_method(
             Ok((PublicKey::Ed25519(key), KeySource::Fragment))
         }
         _ => Err(format!(
-            "no key for {method:?}: offline verification resolves did:key, keys given by the caller, and Ed25519 multikeys in the fragment of an http(s) id"
+            "no key is available for \"{method}\": offline verification resolves did:key, this site's own keys, \
+             and Ed25519 multikeys in the fragment of an http(s) id"
         )),
     }
 }
@@ -155,10 +161,11 @@ mod tests {
         let known = [KnownKey {
             id: "did:web:badges.example.org".into(),
             key: PublicKey::Ed25519(own),
+            description: "this site's issuer key",
         }];
         let (key, source) = resolve_verification_method(&method, &known).unwrap();
         assert_eq!(key, PublicKey::Ed25519(own));
-        assert_eq!(source, KeySource::Known);
+        assert_eq!(source, KeySource::Known("this site's issuer key"));
         assert!(
             resolve_verification_method(&method, &[]).is_err(),
             "did:web is not resolved offline"

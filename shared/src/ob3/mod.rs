@@ -43,6 +43,7 @@ pub use credential::{
 pub use keys::{KnownKey, PublicKey};
 pub use proof::{ProofError, add_proof, verify_proof};
 pub use signer::{Ed25519Signer, KeyFileSigner, SignError, Signer};
+pub use status_check::check_list_credential;
 pub use status_list::{StatusList, build_status_list_credential};
 pub use verify::{
     Check, CheckKind, Outcome, StatusResult, VerificationReport, VerifyOptions, verify,

@@ -59,7 +59,7 @@ fn check_status_entry(
     ) {
         return unknown(
             Outcome::Warning,
-            format!("status entries of type {entry_type:?} are not checked"),
+            format!("status entries of type \"{entry_type}\" are not checked"),
         );
     }
     let Some(list_url) = entry.get("statusListCredential").and_then(Value::as_str) else {
@@ -78,7 +78,7 @@ fn check_status_entry(
             Err(_) => {
                 return unknown(
                     Outcome::Failed,
-                    format!("statusListIndex {text:?} is not a whole number"),
+                    format!("statusListIndex \"{text}\" is not a whole number"),
                 );
             }
         },
@@ -129,8 +129,8 @@ fn check_status_entry(
         return unknown(
             Outcome::Failed,
             format!(
-                "the status list {list_url} is for {:?}, not {purpose:?}",
-                list.purposes
+                "the status list {list_url} is for {}, not \"{purpose}\"",
+                quoted_list(&list.purposes)
             ),
         );
     }
@@ -139,17 +139,17 @@ fn check_status_entry(
         Ok(true) if purpose == "revocation" => (
             Outcome::Failed,
             StatusResult::Revoked,
-            format!("the credential is revoked: bit {index} of {list_url} is set{index_note}"),
+            format!("the credential is revoked: bit {index} of the status list {list_url} is set{index_note}"),
         ),
         Ok(true) if purpose == "suspension" => (
             Outcome::Failed,
             StatusResult::Suspended,
-            format!("the credential is suspended: bit {index} of {list_url} is set{index_note}"),
+            format!("the credential is suspended: bit {index} of the status list {list_url} is set{index_note}"),
         ),
         Ok(true) => (
             Outcome::Warning,
             StatusResult::Active,
-            format!("bit {index} of {list_url} is set for purpose {purpose:?}{index_note}"),
+            format!("bit {index} of the status list {list_url} is set for purpose \"{purpose}\"{index_note}"),
         ),
         Ok(false) => {
             let outcome = if index_note.is_empty() {
@@ -160,15 +160,32 @@ fn check_status_entry(
             (
                 outcome,
                 StatusResult::Active,
-                format!("not {purpose:?}: bit {index} of {list_url} is clear{index_note}"),
+                not_set_message(purpose, index, list_url, index_note),
             )
         }
     }
 }
 
+/// Describes a clear status bit: "not revoked: bit 0 of the status list …
+/// is not set".
+fn not_set_message(purpose: &str, index: u64, list_url: &str, index_note: &str) -> String {
+    let bit = format!("bit {index} of the status list {list_url} is not set{index_note}");
+    match purpose {
+        "revocation" => format!("not revoked: {bit}"),
+        "suspension" => format!("not suspended: {bit}"),
+        other => format!("{bit} (purpose \"{other}\")"),
+    }
+}
+
+/// Quotes each item and joins them with commas: `"revocation", "suspension"`.
+fn quoted_list(items: &[String]) -> String {
+    let quoted: Vec<String> = items.iter().map(|item| format!("\"{item}\"")).collect();
+    quoted.join(", ")
+}
+
 /// Checks that the status list is signed by the credential's issuer and is
-/// within its validity period.
-fn check_list_credential(
+/// within its validity period. Returns the reasons in words when it is not.
+pub fn check_list_credential(
     list: &Value,
     credential: &Value,
     options: &VerifyOptions<'_>,
@@ -176,8 +193,11 @@ fn check_list_credential(
     let list_issuer = issuer_id(list);
     let credential_issuer = issuer_id(credential);
     if list_issuer != credential_issuer {
+        let name = |issuer: Option<String>| issuer.unwrap_or_else(|| "no issuer id".to_owned());
         return Err(format!(
-            "it was issued by {list_issuer:?}, not by the credential's issuer {credential_issuer:?}"
+            "it was issued by {}, not by the credential's issuer {}",
+            name(list_issuer),
+            name(credential_issuer)
         ));
     }
 

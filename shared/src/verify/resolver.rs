@@ -145,6 +145,10 @@ impl Resolver for StoreResolver<'_> {
         let Some(signer) = &self.app.issuer_signer else {
             return Vec::new();
         };
-        vec![KnownKey { id: signer.did(), key: PublicKey::Ed25519(*signer.public_key()) }]
+        vec![KnownKey {
+            id: signer.did(),
+            key: PublicKey::Ed25519(*signer.public_key()),
+            description: "this site's issuer key",
+        }]
     }
 }
