@@ -11,10 +11,11 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::{CheckOutcome, Evidence, Report, Resolver, Status};
+use super::{CheckOutcome, Evidence, Report, Resolved, Resolver, Status};
 use crate::images::{BakedPayload, Carrier, Spec, unbake};
 use crate::ob3::{self, CheckKind, KnownKey, Outcome, StatusResult, VerificationReport, VerifyOptions};
 use crate::ports::StoreError;
+use crate::settings::Settings;
 
 /// An Open Badges 3.0 credential found in the evidence.
 pub(super) struct FoundCredential {
@@ -83,6 +84,7 @@ pub(super) fn is_credential_json(text: &str) -> bool {
 
 /// Verifies a found credential and turns the result into a [`Report`].
 pub(super) async fn verify_credential(
+    settings: &Settings,
     resolver: &dyn Resolver,
     found: &FoundCredential,
     supplied_list: Option<&Value>,
@@ -95,17 +97,21 @@ pub(super) async fn verify_credential(
     // are then looked up (which needs the store, so it cannot happen inside
     // the verifier's synchronous callback), and a second pass checks them.
     let (first, requested) = verify_recording_lists(&found.text, email, now, &keys);
+    let mut own_list = false;
     let result = if requested.is_empty() {
         first
     } else {
         let mut lists = HashMap::new();
         for url in requested {
             let answer = match resolver.status_list(&url).await? {
-                Some(list) => Ok(list),
-                None => match supplied_list {
-                    Some(list) => Ok(list.clone()),
-                    None => Err("status not checked: the list is not available offline, because this site does not \
-                                 fetch other sites (supply a copy of the list to check it)"
+                Some(list) => {
+                    own_list = true;
+                    Ok(list)
+                }
+                None => match (supplied_list, first.credential.as_ref()) {
+                    (Some(list), Some(credential)) => check_supplied_list(list, credential, now, &keys),
+                    _ => Err("status not checked: the list is not available offline, because this site does not \
+                              fetch other sites (supply a copy of the list to check it)"
                         .to_owned()),
                 },
             };
@@ -113,7 +119,54 @@ pub(super) async fn verify_credential(
         }
         verify_with_lists(&found.text, email, now, &keys, &lists)
     };
-    Ok(into_report(result, &found.read_message))
+
+    let mut report = into_report(result, &found.read_message);
+    if own_list && report.status == Status::Revoked {
+        add_revocation_reason(settings, resolver, &mut report).await?;
+    }
+    Ok(report)
+}
+
+/// Returns the status list that the user supplied, when it is signed by the
+/// credential's issuer and in its validity period. Otherwise the message
+/// explains why the copy was not used, and the status stays unchecked,
+/// because a wrong copy is no evidence against the credential itself.
+fn check_supplied_list(
+    list: &Value,
+    credential: &Value,
+    now: DateTime<Utc>,
+    keys: &[KnownKey],
+) -> Result<Value, String> {
+    let options = options(None, now, keys);
+    match ob3::check_list_credential(list, credential, &options) {
+        Ok(()) => Ok(list.clone()),
+        Err(problem) => Err(format!(
+            "status not checked: the status_list copy that was given does not belong to this credential, because {problem}"
+        )),
+    }
+}
+
+/// Adds the reason that this deployment stored when it revoked the award
+/// that issued the credential, as the Open Badges 2.0 report does.
+async fn add_revocation_reason(
+    settings: &Settings,
+    resolver: &dyn Resolver,
+    report: &mut Report,
+) -> Result<(), StoreError> {
+    let Some(award_url) = report.credential_id.as_deref().and_then(|id| id.strip_suffix("/credential.json")) else {
+        return Ok(());
+    };
+    if !matches!(super::parse_local_url(settings, award_url), Some(super::LocalUrl::Assertion(_))) {
+        return Ok(());
+    }
+    if let Resolved::Document(document) = resolver.resolve(award_url).await? {
+        if document.revoked {
+            let reason = document.body["revocationReason"].as_str().unwrap_or("no reason given").to_owned();
+            report.summary = format!("{} Reason: {reason}", report.summary);
+            report.revocation_reason = Some(reason);
+        }
+    }
+    Ok(())
 }
 
 fn options<'a>(email: Option<&'a str>, now: DateTime<Utc>, keys: &'a [KnownKey]) -> VerifyOptions<'a> {
@@ -191,8 +244,17 @@ fn into_report(result: VerificationReport, read_message: &str) -> Report {
     let mut report = Report::new();
     report.open_badges_version = "3.0";
     report.pass("read", read_message);
+    let signature_verified = signature_verified(&result);
     for check in &result.checks {
-        report.push(check_id(check.kind), check_outcome(check.outcome), check.message.clone());
+        let (outcome, message) = if !signature_verified && depends_on_signature(check) {
+            (
+                CheckOutcome::Skipped,
+                format!("not meaningful, because the signature did not verify (the credential states: {})", check.message),
+            )
+        } else {
+            (check_outcome(check.outcome), check.message.clone())
+        };
+        report.push(check_id(check.kind), outcome, message);
     }
 
     let credential = result.credential.as_ref();
@@ -205,16 +267,48 @@ fn into_report(result: VerificationReport, read_message: &str) -> Report {
     report.badge_id = text_field(subject.and_then(|subject| subject.get("achievement")), "id");
     report.issued_on = text_field(credential, "validFrom").or_else(|| text_field(credential, "issuanceDate"));
     report.expires = text_field(credential, "validUntil").or_else(|| text_field(credential, "expirationDate"));
-    report.recipient_match = result.checks.iter().find(|check| check.kind == CheckKind::Recipient).and_then(|check| {
-        match check.outcome {
-            Outcome::Passed => Some(true),
-            Outcome::Failed => Some(false),
-            Outcome::Warning | Outcome::Skipped => None,
-        }
-    });
+    if signature_verified {
+        report.recipient_match = result.checks.iter().find(|check| check.kind == CheckKind::Recipient).and_then(|check| {
+            match check.outcome {
+                Outcome::Passed => Some(true),
+                Outcome::Failed => Some(false),
+                Outcome::Warning | Outcome::Skipped => None,
+            }
+        });
+        report.issuer_confirmed = Some(issuer_confirmed(&result));
+        report.status_checked = match result.status {
+            StatusResult::NotListed => None,
+            StatusResult::Unknown => Some(false),
+            StatusResult::Active | StatusResult::Revoked | StatusResult::Suspended => Some(true),
+        };
+    }
 
     let (status, summary) = verdict(&result, report.issuer_name.as_deref(), report.badge_name.as_deref());
     report.finish(status, summary)
+}
+
+/// Checks whether at least one signature verified and none failed.
+fn signature_verified(result: &VerificationReport) -> bool {
+    let mut signatures = result.checks.iter().filter(|check| check.kind == CheckKind::Signature);
+    let passed = signatures.clone().any(|check| check.outcome == Outcome::Passed);
+    passed && !signatures.any(|check| check.outcome == Outcome::Failed)
+}
+
+/// Checks whose result comes from the credential's own data, which means
+/// nothing when no signature covers that data.
+fn depends_on_signature(check: &ob3::Check) -> bool {
+    let covered = matches!(check.kind, CheckKind::ValidFrom | CheckKind::ValidUntil | CheckKind::Status | CheckKind::Recipient);
+    covered && check.outcome == Outcome::Passed
+}
+
+/// Checks whether every key that made a valid signature is bound to the
+/// issuer: a did:key, or this site's issuer key. A key that the credential
+/// carries itself (a JWT header's jwk, or a multikey in the fragment of an
+/// http(s) verification method) proves only that the credential is intact.
+fn issuer_confirmed(result: &VerificationReport) -> bool {
+    let mut key_checks = result.checks.iter().filter(|check| check.kind == CheckKind::IssuerKey);
+    key_checks.clone().any(|check| check.outcome == Outcome::Passed)
+        && !key_checks.any(|check| check.outcome == Outcome::Warning)
 }
 
 /// Decides the status from the checks. A recipient mismatch does not change
@@ -230,24 +324,60 @@ fn verdict(result: &VerificationReport, issuer: Option<&str>, badge: Option<&str
             _ => true,
         })
         .collect();
-    let issuer = issuer.unwrap_or("its issuer");
+    let issuer_id = result.issuer.as_deref().unwrap_or("its issuer");
+    let issuer = issuer.unwrap_or(issuer_id);
     let name = badge.map(|name| format!("“{name}”")).unwrap_or_else(|| "this credential".to_owned());
 
     if let Some(first) = blocking.first() {
         return (Status::Malformed, format!("This Open Badges 3.0 credential does not verify: {}.", first.message));
     }
     if !signed {
+        // Without failures, the only unsigned case is a key that cannot be
+        // obtained offline, such as another site's did:web key.
+        if result.checks.iter().any(|check| check.kind == CheckKind::IssuerKey && check.outcome == Outcome::Warning) {
+            return (
+                Status::Unknown,
+                format!(
+                    "This Open Badges 3.0 credential cannot be verified here: the key of its issuer {issuer_id} is not available, \
+                     because this site does not fetch other sites' DID documents."
+                ),
+            );
+        }
         return (Status::Malformed, "This Open Badges 3.0 credential has no proof that verifies, so it proves nothing.".into());
     }
+
+    let confirmed = issuer_confirmed(result);
+    let claimed_by = if confirmed { format!("{issuer} issued {name}") } else { format!("{name} names {issuer} as its issuer") };
+    let unconfirmed = if confirmed {
+        String::new()
+    } else {
+        format!(
+            " The signature is valid with the key that the credential itself carries, so the credential is intact, \
+             but the issuer's identity was not confirmed: nothing binds that key to {issuer_id}."
+        )
+    };
     if result.status == StatusResult::Suspended {
-        return (Status::Revoked, format!("{issuer} has suspended {name}."));
+        return (Status::Revoked, format!("{issuer} has suspended {name}.{unconfirmed}"));
     }
     if withdrawn {
-        return (Status::Revoked, format!("{issuer} has revoked {name}."));
+        return (Status::Revoked, format!("{issuer} has revoked {name}.{unconfirmed}"));
     }
     if result.failures().any(|check| check.kind == CheckKind::ValidUntil) {
-        return (Status::Expired, format!("{name} was issued by {issuer} but has expired."));
+        let by = if confirmed { format!("was issued by {issuer}") } else { format!("names {issuer} as its issuer") };
+        return (Status::Expired, format!("{name} {by} but has expired.{unconfirmed}"));
     }
     let warnings = if result.warnings().next().is_some() { " Read the warnings below." } else { "" };
-    (Status::Valid, format!("This Open Badges 3.0 credential is valid: {issuer} issued {name}.{warnings}"))
+    let summary = match (confirmed, result.status == StatusResult::Unknown) {
+        (true, false) => format!("This Open Badges 3.0 credential is valid: {claimed_by}."),
+        (true, true) => format!(
+            "The signature of this Open Badges 3.0 credential is valid, but its status was not checked, \
+             so it may have been revoked: {claimed_by}."
+        ),
+        (false, false) => format!("The signature of this Open Badges 3.0 credential is valid: {claimed_by}.{unconfirmed}"),
+        (false, true) => format!(
+            "The signature of this Open Badges 3.0 credential is valid, but its status was not checked, \
+             so it may have been revoked: {claimed_by}.{unconfirmed}"
+        ),
+    };
+    (Status::Valid, format!("{summary}{warnings}"))
 }

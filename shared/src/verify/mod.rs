@@ -120,9 +120,23 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub revocation_reason: Option<String>,
     /// Whether the email given matches the recipient; absent when no email
-    /// was given or the badge could not be found.
+    /// was given, the badge could not be found, or no signature of an Open
+    /// Badges 3.0 credential verified.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recipient_match: Option<bool>,
+    /// Open Badges 3.0 only, present when a signature verified: true when
+    /// the signing key is bound to the issuer (a did:key, or this site's
+    /// issuer key). False when the credential carries the key itself, as
+    /// the jwk of a VC-JWT header or an Ed25519 multikey in the fragment of
+    /// an http(s) verification method. Then the credential is intact, but
+    /// the issuer's identity was not confirmed, even when `status` is `valid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer_confirmed: Option<bool>,
+    /// Open Badges 3.0 only, present when a signature verified and the
+    /// credential has a status entry: false when its status list could not
+    /// be checked, so a `valid` credential may have been revoked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_checked: Option<bool>,
     pub checks: Vec<Check>,
 }
 
@@ -143,6 +157,8 @@ impl Report {
             expires: None,
             revocation_reason: None,
             recipient_match: None,
+            issuer_confirmed: None,
+            status_checked: None,
             checks: Vec::new(),
         }
     }
@@ -187,7 +203,7 @@ pub async fn verify(
 ) -> Result<Report, StoreError> {
     let email = email.map(str::trim).filter(|email| !email.is_empty());
     if let Some(found) = credential::find_credential(evidence) {
-        return credential::verify_credential(resolver, &found, status_list, email, now).await;
+        return credential::verify_credential(settings, resolver, &found, status_list, email, now).await;
     }
 
     let mut report = Report::new();

@@ -14,9 +14,11 @@ const BASE: &str = "https://badges.example.org";
 const AWARD: &str = "https://badges.example.org/awards/abcdefghijklmnopqrstuvwxyz";
 const BADGE: &str = "https://badges.example.org/badges/rda-serials";
 
-/// Serves the documents it was given and counts every lookup.
+/// Serves the documents and status lists it was given and counts every
+/// document lookup.
 struct MapResolver {
     documents: HashMap<String, Document>,
+    status_lists: HashMap<String, Value>,
     lookups: std::sync::Mutex<Vec<String>>,
 }
 
@@ -28,6 +30,10 @@ impl Resolver for MapResolver {
             Some(document) => Resolved::Document(document.clone()),
             None => Resolved::NotFound,
         })
+    }
+
+    async fn status_list(&self, url: &str) -> Result<Option<Value>, StoreError> {
+        Ok(self.status_lists.get(url).cloned())
     }
 }
 
@@ -70,7 +76,7 @@ fn resolver(assertion: Option<Document>) -> MapResolver {
             recipient_name: None,
         },
     );
-    MapResolver { documents, lookups: Default::default() }
+    MapResolver { documents, status_lists: HashMap::new(), lookups: Default::default() }
 }
 
 fn published(body: Value) -> Option<Document> {
@@ -317,4 +323,155 @@ fn local_urls_parse_strictly() {
     ] {
         assert_eq!(parse_local_url(&settings, &url), None, "{url}");
     }
+}
+
+/// Returns a VC-JWT that names the test issuer but carries its own key in
+/// the header's `jwk`, so nothing binds the key to that issuer.
+fn self_keyed_jwt() -> String {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use ed25519_dalek::{Signer as _, SigningKey};
+
+    let key = SigningKey::from_bytes(&[21; 32]);
+    let mut credential = signed_credential("Serials update");
+    let object = credential.as_object_mut().unwrap();
+    object.remove("proof");
+    object.remove("credentialStatus");
+    credential["issuer"]["id"] = json!("https://www.example.org");
+    let jwk = json!({ "kty": "OKP", "crv": "Ed25519", "x": URL_SAFE_NO_PAD.encode(key.verifying_key().as_bytes()) });
+    let header = json!({ "alg": "EdDSA", "typ": "vc+jwt", "jwk": jwk });
+    let encode = |value: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).unwrap());
+    let signing_input = format!("{}.{}", encode(&header), encode(&credential));
+    let signature = URL_SAFE_NO_PAD.encode(key.sign(signing_input.as_bytes()).to_bytes());
+    format!("{signing_input}.{signature}")
+}
+
+fn heading(report: &Report) -> String {
+    crate::web::pages::VerifyResult::new(report).heading
+}
+
+#[tokio::test]
+async fn self_keyed_jwt_leaves_issuer_unconfirmed() {
+    let report = run(&resolver(None), Evidence::Json(self_keyed_jwt()), None).await;
+
+    assert_eq!(report.status, Status::Valid, "{report:?}");
+    assert_eq!(report.issuer_confirmed, Some(false));
+    assert!(report.summary.contains("the issuer's identity was not confirmed"), "{}", report.summary);
+    assert!(report.summary.contains("the key that the credential itself carries"), "{}", report.summary);
+    assert!(!report.summary.contains("Example Association issued"), "{}", report.summary);
+    assert_eq!(heading(&report), "Valid signature, issuer not confirmed");
+    assert_eq!(check(&report, "issuer_key").outcome, CheckOutcome::Warning);
+}
+
+#[tokio::test]
+async fn did_key_credential_confirms_issuer() {
+    let mut listed = resolver(None);
+    listed.status_lists.insert(LIST.to_owned(), signed_list(&[]));
+    let report = run(&listed, Evidence::Json(signed_credential("Serials update").to_string()), None).await;
+
+    assert_eq!(report.status, Status::Valid, "{report:?}");
+    assert_eq!(report.issuer_confirmed, Some(true));
+    assert_eq!(report.status_checked, Some(true));
+    assert_eq!(report.summary, "This Open Badges 3.0 credential is valid: Example Association issued “Serials update”.");
+    assert_eq!(heading(&report), "Valid badge");
+}
+
+#[tokio::test]
+async fn unchecked_status_is_not_plainly_valid() {
+    let report = run(&resolver(None), Evidence::Json(signed_credential("Serials update").to_string()), None).await;
+
+    assert_eq!(report.status, Status::Valid, "{report:?}");
+    assert_eq!(report.status_checked, Some(false));
+    assert!(report.summary.contains("its status was not checked"), "{}", report.summary);
+    assert_eq!(heading(&report), "Valid badge, status not checked");
+}
+
+#[tokio::test]
+async fn messages_have_no_debug_output() {
+    let now = time("2026-01-01T00:00:00Z");
+    let evidence = Evidence::Json(signed_credential("Serials update").to_string());
+    let mut stranger = signed_list(&[]);
+    stranger["issuer"] = json!("did:example:stranger");
+    let no_context = Evidence::Json("eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9.eyJmb28iOjF9.abc".into());
+
+    let reports = [
+        verify(&settings(), &resolver(None), &evidence, None, Some(&signed_list(&[6])), now).await.unwrap(),
+        verify(&settings(), &resolver(None), &evidence, None, Some(&stranger), now).await.unwrap(),
+        run(&resolver(None), no_context, None).await,
+    ];
+    for report in &reports {
+        for message in report.checks.iter().map(|check| &check.message).chain([&report.summary]) {
+            assert!(!message.contains("Some("), "{message}");
+            assert!(!message.contains("None"), "{message}");
+        }
+    }
+
+    let clear = check(&reports[0], "status");
+    assert_eq!(clear.message, format!("not revoked: bit 7 of the status list {LIST} is not set"));
+    assert!(check(&reports[2], "format").message.contains("has no @context"), "{:?}", reports[2]);
+}
+
+#[tokio::test]
+async fn wrong_supplied_list_leaves_status_unchecked() {
+    let mut stranger = signed_list(&[7]);
+    stranger["issuer"] = json!("did:example:stranger");
+    let evidence = Evidence::Json(signed_credential("Serials update").to_string());
+    let now = time("2026-01-01T00:00:00Z");
+    let report = verify(&settings(), &resolver(None), &evidence, None, Some(&stranger), now).await.unwrap();
+
+    assert_eq!(report.status, Status::Valid, "{report:?}");
+    assert_eq!(report.status_checked, Some(false));
+    let status = check(&report, "status");
+    assert_eq!(status.outcome, CheckOutcome::Warning, "{report:?}");
+    assert!(status.message.contains("the status_list copy that was given does not belong to this credential"), "{}", status.message);
+    assert!(status.message.contains("issued by did:example:stranger"), "{}", status.message);
+}
+
+#[tokio::test]
+async fn tampered_credential_heading_and_skipped_checks() {
+    let mut credential = signed_credential("Serials update");
+    credential["credentialSubject"]["achievement"]["name"] = json!("Serials update X");
+    let mut listed = resolver(None);
+    listed.status_lists.insert(LIST.to_owned(), signed_list(&[]));
+    let report = run(&listed, Evidence::Json(credential.to_string()), Some("learner@example.org")).await;
+
+    assert_eq!(report.status, Status::Malformed, "{report:?}");
+    assert_eq!(heading(&report), "Signature does not match");
+    assert_eq!(report.recipient_match, None, "an unsigned recipient proves nothing");
+    for id in ["valid_from", "valid_until", "status", "recipient"] {
+        let skipped = check(&report, id);
+        assert_eq!(skipped.outcome, CheckOutcome::Skipped, "{id}: {report:?}");
+        assert!(skipped.message.starts_with("not meaningful, because the signature did not verify"), "{}", skipped.message);
+    }
+    assert!(crate::web::pages::VerifyResult::new(&report).details_unverified);
+}
+
+#[tokio::test]
+async fn own_revoked_credential_reports_reason() {
+    let mut revoked = hosted(None);
+    revoked["revocationReason"] = json!("Issued in error");
+    let mut listed = resolver(Some(Document { body: revoked, revoked: true, recipient_name: None }));
+    listed.status_lists.insert(LIST.to_owned(), signed_list(&[7]));
+    let report = run(&listed, Evidence::Json(signed_credential("Serials update").to_string()), None).await;
+
+    assert_eq!(report.status, Status::Revoked, "{report:?}");
+    assert_eq!(report.revocation_reason.as_deref(), Some("Issued in error"));
+    assert!(report.summary.ends_with("Reason: Issued in error"), "{}", report.summary);
+}
+
+#[tokio::test]
+async fn other_did_web_issuer_cannot_be_verified_here() {
+    let signer = crate::ob3::Ed25519Signer::from_seed([9; 32]);
+    let method = crate::ob3::did::did_web_verification_method("badges.other.example", &signer.public_key()).unwrap();
+    let mut credential = signed_credential("Serials update");
+    let issuer = method.split('#').next().unwrap().to_owned();
+    credential["issuer"]["id"] = json!(issuer);
+    credential["proof"]["verificationMethod"] = json!(method);
+
+    let report = run(&resolver(None), Evidence::Json(credential.to_string()), None).await;
+
+    assert_eq!(report.status, Status::Unknown, "{report:?}");
+    assert!(report.summary.contains("cannot be verified here"), "{}", report.summary);
+    assert_eq!(check(&report, "issuer_key").outcome, CheckOutcome::Warning);
+    assert_eq!(heading(&report), "Cannot be verified here");
 }

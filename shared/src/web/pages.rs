@@ -341,6 +341,9 @@ pub struct VerifyResult {
     pub credential_id: Option<String>,
     pub issuer_id: Option<String>,
     pub recipient_match: Option<bool>,
+    /// True when the details come from an Open Badges 3.0 credential whose
+    /// signature did not verify, so they are only what the file states.
+    pub details_unverified: bool,
     pub checks: Vec<VerifyCheck>,
 }
 
@@ -370,11 +373,20 @@ impl VerifyCheck {
 impl VerifyResult {
     pub fn new(report: &crate::verify::Report) -> Self {
         use crate::verify::Status;
+        let failed = |id: &str| report.checks.iter().any(|check| check.id == id && !check.passed);
         let heading = match report.status {
-            Status::Valid => "Valid badge",
+            Status::Valid => match (report.issuer_confirmed, report.status_checked) {
+                (Some(false), Some(false)) => "Valid signature, issuer and status not confirmed",
+                (Some(false), _) => "Valid signature, issuer not confirmed",
+                (_, Some(false)) => "Valid badge, status not checked",
+                _ => "Valid badge",
+            },
             Status::Revoked => "Revoked badge",
             Status::Expired => "Expired badge",
+            Status::Unknown if report.open_badges_version == "3.0" => "Cannot be verified here",
             Status::Unknown => "Not a badge of this issuer",
+            Status::Malformed if failed("signature") => "Signature does not match",
+            Status::Malformed if failed("integrity") => "Badge data was changed",
             Status::Malformed => "Not a readable badge",
         };
         let date = |text: &Option<String>| {
@@ -396,6 +408,7 @@ impl VerifyResult {
             credential_id: report.credential_id.clone(),
             issuer_id: report.issuer_id.clone(),
             recipient_match: report.recipient_match,
+            details_unverified: report.open_badges_version == "3.0" && report.status == Status::Malformed,
             checks: report.checks.iter().map(VerifyCheck::new).collect(),
         }
     }
