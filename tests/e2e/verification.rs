@@ -193,6 +193,25 @@ async fn verify_rejects_bad_requests() {
     let (status, _) = post_verify(&server, "", "image/gif", "application/json", b"GIF89a".to_vec()).await;
     assert_eq!(status, 415);
 
+    // A raw body is read as its media type declares, and an empty one is
+    // named as the body.
+    let (status, body) = post_verify(&server, "", "application/json", "application/json", Vec::new()).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["error"]["field"], "body");
+    let (status, body) = post_verify(&server, "", "application/vc+jwt", "application/json", b"not-a-jwt".to_vec()).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["error"]["field"], "body");
+    let (status, body) = post_verify(&server, "", "application/vc+jwt", "application/json", b"aaa.bbb.ccc".to_vec()).await;
+    assert_eq!(status, 200, "{body}");
+    let report: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(report["open_badges_version"], "3.0", "{report}");
+    assert_eq!(report["status"], "malformed", "{report}");
+    let (status, body) = post_verify(&server, "", "application/vc+ld+json", "application/json", b"{}".to_vec()).await;
+    assert_eq!(status, 200, "{body}");
+    let report: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(report["open_badges_version"], "3.0", "{report}");
+    assert!(report["summary"].as_str().unwrap().contains("no @context"), "{report}");
+
     // The verify route needs no admin token and ignores one.
     let response = server.client.post(server.url("/verify")).bearer_auth(ADMIN_TOKEN).header(CONTENT_TYPE, "text/plain").header(ACCEPT, "application/json").body("https://x.example/a").send().await.unwrap();
     assert_eq!(response.status().as_u16(), 200);

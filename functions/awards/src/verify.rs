@@ -86,17 +86,29 @@ pub async fn submit(
             (None, fields, false)
         }
         "image/png" | "image/svg+xml" => {
-            let bytes = read_body(request, limit).await?;
-            (Some(Evidence::Image(bytes.to_vec())), FormFields::default(), true)
+            let bytes = non_empty(read_body(request, limit).await?.to_vec())?;
+            (Some(Evidence::Image(bytes)), FormFields::default(), true)
         }
-        "application/json" | "application/ld+json" | "application/vc+ld+json" | "application/vc+jwt"
-        | "application/jwt" => {
-            let text = body_text(&read_body(request, limit).await?)?;
+        "application/json" | "application/ld+json" => {
+            let text = body_text(&non_empty(read_body(request, limit).await?.to_vec())?)?;
             (None, FormFields { json: text, ..FormFields::default() }, false)
+        }
+        "application/vc+ld+json" | "application/vc+jwt" | "application/jwt" => {
+            // The media type declares an Open Badges 3.0 credential, so the
+            // body is checked as one whatever it looks like.
+            let text = body_text(&non_empty(read_body(request, limit).await?.to_vec())?)?;
+            if media != "application/vc+ld+json" && text.trim().split('.').count() != 3 {
+                return Err(ApiError::bad_request(
+                    "body",
+                    format!("the body is not a compact JWT (three base64url parts separated by dots), as {media} requires"),
+                ));
+            }
+            let evidence = Evidence::Credential(text.clone());
+            (Some(evidence), FormFields { json: text, ..FormFields::default() }, false)
         }
         "text/plain" => {
             // A URL, or a VC-JWT pasted as text.
-            let text = body_text(&read_body(request, limit).await?)?;
+            let text = body_text(&non_empty(read_body(request, limit).await?.to_vec())?)?;
             let is_jwt = matches!(BakedPayload::classify(&text), Ok(BakedPayload::Jwt(_)));
             if is_jwt {
                 (None, FormFields { json: text, ..FormFields::default() }, false)
@@ -177,6 +189,14 @@ fn capitalize(text: &str) -> String {
     }
 }
 
+/// Rejects an empty raw body, naming the `body` field.
+fn non_empty(bytes: Vec<u8>) -> Result<Vec<u8>, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request("body", "the body is empty; send the badge image, JSON, VC-JWT or address as the body"));
+    }
+    Ok(bytes)
+}
+
 fn body_text(bytes: &[u8]) -> Result<String, ApiError> {
     String::from_utf8(bytes.to_vec()).map_err(|_| ApiError::bad_request("body", "the body is not UTF-8 text"))
 }
@@ -248,11 +268,14 @@ fn parse_status_list(text: &str) -> Result<Option<Value>, ApiError> {
     }
 }
 
-/// Picks the one piece of evidence given: a file, a URL or JSON.
+/// Picks the one piece of evidence given: a file, a URL or JSON. A raw
+/// credential body arrives as `file`, with its text also in `json` so that
+/// the result page can show it.
 fn choose_evidence(file: Option<Evidence>, fields: &FormFields, file_given: bool) -> Result<Evidence, ApiError> {
     let url = fields.url.trim();
     let json = fields.json.trim();
-    let given = usize::from(file_given) + usize::from(!url.is_empty()) + usize::from(!json.is_empty());
+    let json_given = !json.is_empty() && !matches!(file, Some(Evidence::Credential(_)));
+    let given = usize::from(file_given) + usize::from(!url.is_empty()) + usize::from(json_given);
     if given > 1 {
         return Err(ApiError::bad_request("body", "give only one of a badge image, an address or JSON"));
     }

@@ -68,6 +68,13 @@ pub(super) fn find_credential(evidence: &Evidence) -> Option<FoundCredential> {
                 read_message: "The text is a compact JWT, read as an Open Badges 3.0 VC-JWT.".into(),
             })
         }
+        Evidence::Credential(text) => {
+            let form = if text.trim_start().starts_with('{') { "in JSON" } else { "as a VC-JWT" };
+            Some(FoundCredential {
+                text: text.trim().to_owned(),
+                read_message: format!("The body is declared as an Open Badges 3.0 credential {form} by its media type."),
+            })
+        }
         Evidence::Url(_) => None,
     }
 }

@@ -32,6 +32,10 @@ pub enum Evidence {
     Url(String),
     /// Assertion JSON.
     Json(String),
+    /// Text that its media type (`application/vc+ld+json`,
+    /// `application/vc+jwt` or `application/jwt`) declares to be an Open
+    /// Badges 3.0 credential, so it is checked as one whatever its content.
+    Credential(String),
 }
 
 /// The verdict on a badge.
@@ -388,7 +392,9 @@ fn read_evidence(report: &mut Report, evidence: &Evidence) -> Result<(String, Op
             report.pass("read", "The address is a well-formed URL.");
             Ok((url.to_owned(), None))
         }
-        Evidence::Json(text) => {
+        // `credential::find_credential` takes every `Credential`, so it is
+        // read here only as a safety net.
+        Evidence::Json(text) | Evidence::Credential(text) => {
             if let Err(error) = serde_json::from_str::<Value>(text) {
                 let message = format!("The text is not valid JSON: {error}.");
                 report.fail("read", message.clone());
