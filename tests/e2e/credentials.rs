@@ -273,6 +273,18 @@ async fn own_credentials_verify_then_revoke() {
         assert_eq!(report["open_badges_version"], "3.0", "{kind}");
     }
 
+    // This site's key confirms the issuer, and its status list is read.
+    assert_eq!(report["issuer_confirmed"], true, "{report}");
+    assert_eq!(report["status_checked"], true, "{report}");
+
+    // The credential's addresses in the url field are checked as the award.
+    for suffix in ["json", "png", "svg"] {
+        let url = format!("{}/credential.{suffix}", accepted.url);
+        let (content_type, body) = multipart(&[("url", None, url.as_bytes())]);
+        let report = post_verify(&server, "", &content_type, body).await;
+        assert_eq!(report["status"], "valid", "{suffix}: {report}");
+    }
+
     // A changed name breaks the signature.
     let mut tampered = credential.clone();
     tampered["credentialSubject"]["achievement"]["name"] = json!("Advanced Cataloging");
@@ -285,6 +297,7 @@ async fn own_credentials_verify_then_revoke() {
     let report = post_verify(&server, "", "application/json", credential_body(&credential)).await;
     assert_eq!(report["status"], "revoked", "{report}");
     assert!(outcomes(&report).contains(&"status:failed".to_owned()), "{report}");
+    assert_eq!(report["revocation_reason"], "Issued in error", "{report}");
 
     // The result page shows the checks with their outcomes, escaped.
     let (content_type, body) = multipart(&[("json", None, &credential_body(&credential)), ("email", None, b"own@example.org")]);
@@ -348,6 +361,14 @@ async fn third_party_credentials_get_expected_answers() {
     let status = report["checks"].as_array().unwrap().iter().find(|check| check["id"] == "status").unwrap();
     assert_eq!(status["outcome"], "warning");
     assert!(status["message"].as_str().unwrap().contains("not available offline"), "{status}");
+    assert_eq!(report["status_checked"], false, "{report}");
+    assert!(report["summary"].as_str().unwrap().contains("its status was not checked"), "{report}");
+
+    // A multikey in the fragment of an https verification method is the
+    // credential's own key: the signature is valid, the issuer unconfirmed.
+    let report = post_verify(&server, "", "application/json", third_party("dcpv_simple.json")).await;
+    assert_eq!(report["issuer_confirmed"], false, "{report}");
+    assert!(report["summary"].as_str().unwrap().contains("the issuer's identity was not confirmed"), "{report}");
 
     // With a copy of the list supplied in the form, it is revoked.
     let list = third_party("dcpv_bsl_testlist.json");

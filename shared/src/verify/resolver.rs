@@ -62,8 +62,14 @@ pub enum LocalUrl {
     Issuer,
 }
 
+/// Paths under an award's URL that are checked as the award itself.
+const AWARD_URL_SUFFIXES: [&str; 5] =
+    ["/badge.png", "/badge.svg", "/credential.json", "/credential.png", "/credential.svg"];
+
 /// Parses a URL of this deployment: `{base}/awards/{id}` (also with
-/// `/badge.png` or `/badge.svg`, the baked images), `{base}/badges/{id}`
+/// `/badge.png` or `/badge.svg`, the baked images, and `/credential.json`,
+/// `/credential.png` or `/credential.svg`, the award's Open Badges 3.0
+/// credential, which all identify the award), `{base}/badges/{id}`
 /// and `{base}/issuer`, each with or without one trailing slash. Anything
 /// else, including other hosts, look-alike hosts such as
 /// `{base}.example.com`, queries and fragments, is `None`.
@@ -74,7 +80,7 @@ pub fn parse_local_url(settings: &Settings, url: &str) -> Option<LocalUrl> {
         return Some(LocalUrl::Issuer);
     }
     if let Some(rest) = path.strip_prefix("/awards/") {
-        let id = rest.strip_suffix("/badge.png").or_else(|| rest.strip_suffix("/badge.svg")).unwrap_or(rest);
+        let id = AWARD_URL_SUFFIXES.iter().find_map(|suffix| rest.strip_suffix(suffix)).unwrap_or(rest);
         return AwardId::parse(id).ok().map(LocalUrl::Assertion);
     }
     if let Some(id) = path.strip_prefix("/badges/") {

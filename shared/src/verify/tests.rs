@@ -311,6 +311,10 @@ fn local_urls_parse_strictly() {
     assert!(matches!(parse_local_url(&settings, AWARD), Some(LocalUrl::Assertion(_))));
     assert!(matches!(parse_local_url(&settings, &format!("{AWARD}/badge.svg")), Some(LocalUrl::Assertion(_))));
     assert!(matches!(parse_local_url(&settings, &format!("{AWARD}/")), Some(LocalUrl::Assertion(_))));
+    for suffix in ["credential.json", "credential.png", "credential.svg"] {
+        let url = format!("{AWARD}/{suffix}");
+        assert!(matches!(parse_local_url(&settings, &url), Some(LocalUrl::Assertion(_))), "{url}");
+    }
     assert_eq!(parse_local_url(&settings, &format!("{BASE}/issuer")), Some(LocalUrl::Issuer));
     assert!(matches!(parse_local_url(&settings, BADGE), Some(LocalUrl::BadgeClass(_))));
     for url in [
@@ -319,6 +323,7 @@ fn local_urls_parse_strictly() {
         format!("{BASE}/awards/../issuer"),
         format!("{BASE}.evil.example/issuer"),
         format!("{BASE}/issuer/extra"),
+        format!("{AWARD}/credential.txt"),
         "http://badges.example.org/issuer".to_owned(),
     ] {
         assert_eq!(parse_local_url(&settings, &url), None, "{url}");
@@ -474,4 +479,13 @@ async fn other_did_web_issuer_cannot_be_verified_here() {
     assert!(report.summary.contains("cannot be verified here"), "{}", report.summary);
     assert_eq!(check(&report, "issuer_key").outcome, CheckOutcome::Warning);
     assert_eq!(heading(&report), "Cannot be verified here");
+}
+
+#[tokio::test]
+async fn declared_credential_is_read_as_credential() {
+    let report = run(&resolver(None), Evidence::Credential("{}".into()), None).await;
+
+    assert_eq!(report.open_badges_version, "3.0", "{report:?}");
+    assert_eq!(report.status, Status::Malformed, "{report:?}");
+    assert!(check(&report, "format").message.contains("has no @context"), "{report:?}");
 }
