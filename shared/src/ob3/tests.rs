@@ -662,3 +662,32 @@ fn third_party_status_list_proof_verifies() {
     let key = did::parse_multikey(method.split_once('#').unwrap().1).unwrap();
     proof::verify_proof(&list, &proof, &key).unwrap();
 }
+
+#[test]
+fn undefined_property_is_named() {
+    let signer = issuer();
+    let mut credential = issue(&signer, "Metadata Basics");
+    credential["foo"] = json!("bar");
+    credential["credentialSubject"]["nickname"] = json!("Sam");
+
+    let mut top_level = issue(&signer, "Metadata Basics");
+    top_level["foo"] = json!("bar");
+    let report = verify::verify_json(&top_level, &VerifyOptions::at(now()));
+    let terms = report.checks.iter().find(|check| check.kind == CheckKind::Terms).unwrap();
+    assert_eq!(terms.outcome, Outcome::Failed);
+    assert!(terms.message.starts_with("the property \"foo\" is not defined"), "{}", terms.message);
+
+    let mut nested = issue(&signer, "Metadata Basics");
+    nested["credentialSubject"]["nickname"] = json!("Sam");
+    let report = verify::verify_json(&nested, &VerifyOptions::at(now()));
+    let terms = report.checks.iter().find(|check| check.kind == CheckKind::Terms).unwrap();
+    assert!(
+        terms.message.starts_with("the property \"credentialSubject.nickname\" is not defined"),
+        "{}",
+        terms.message
+    );
+
+    let report = verify::verify_json(&credential, &VerifyOptions::at(now()));
+    let terms = report.checks.iter().find(|check| check.kind == CheckKind::Terms).unwrap();
+    assert_eq!(terms.outcome, Outcome::Failed, "two undefined properties still fail");
+}

@@ -229,7 +229,7 @@ pub(super) fn check_proofs(
     }
 }
 
-/// Says why a proof was skipped: it is not an object, its cryptosuite is
+/// Explains why a proof was skipped: it is not an object, its cryptosuite is
 /// not supported, or its type is not supported.
 fn unsupported_proof_message(number: usize, proof: &Value) -> String {
     const SUPPORTED: &str = "only DataIntegrityProof (eddsa-rdfc-2022) and Ed25519Signature2020 are checked";
@@ -358,13 +358,87 @@ fn check_terms(document: &Value, report: &mut VerificationReport) {
                 "the context {url} is not available offline, so the properties cannot be checked"
             ),
         ),
-        Err(error) => report.push(
-            CheckKind::Terms,
-            Outcome::Failed,
-            format!(
-                "a property is not defined by the contexts, so no signature covers it ({error})"
-            ),
-        ),
+        Err(error) => {
+            let message = match find_undefined_property(&unsecured) {
+                Some(path) => format!(
+                    "the property \"{path}\" is not defined by the credential's contexts, so no signature covers it"
+                ),
+                None => format!(
+                    "a property is not defined by the contexts, so no signature covers it ({error})"
+                ),
+            };
+            report.push(CheckKind::Terms, Outcome::Failed, message);
+        }
+    }
+}
+
+/// Maximum number of canonicalizations that [`find_undefined_property`]
+/// runs, so that a large document cannot make a verification slow.
+const MAX_TERM_SEARCH_STEPS: usize = 64;
+
+/// Finds the property that strict JSON-LD expansion rejects, because the
+/// expansion error does not name it. Removes one property at a time and
+/// descends into the first one whose removal lets the document expand.
+/// Returns its dotted path, such as `credentialSubject.foo`, or `None`
+/// when the search finds nothing within [`MAX_TERM_SEARCH_STEPS`].
+fn find_undefined_property(document: &Value) -> Option<String> {
+    let mut steps = 0;
+    let mut pointer = String::new();
+    let mut path: Vec<String> = Vec::new();
+    loop {
+        let children: Vec<(String, Option<String>)> = match document.pointer(&pointer)? {
+            Value::Object(map) => map
+                .keys()
+                .filter(|key| !key.starts_with('@'))
+                .map(|key| (escape_pointer(key), Some(key.clone())))
+                .collect(),
+            Value::Array(items) => (0..items.len()).map(|index| (index.to_string(), None)).collect(),
+            _ => Vec::new(),
+        };
+        let mut culprit = None;
+        for (segment, name) in children {
+            if steps == MAX_TERM_SEARCH_STEPS {
+                return None;
+            }
+            steps += 1;
+            let mut without = document.clone();
+            remove_child(&mut without, &pointer, &segment);
+            if canon::canonicalize(&without, TermPolicy::RejectUndefined).is_ok() {
+                culprit = Some((segment, name));
+                break;
+            }
+        }
+        match culprit {
+            Some((segment, name)) => {
+                pointer = format!("{pointer}/{segment}");
+                path.extend(name);
+            }
+            None if path.is_empty() => return None,
+            None => return Some(path.join(".")),
+        }
+    }
+}
+
+/// Escapes a key for a JSON Pointer (RFC 6901).
+fn escape_pointer(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+/// Removes the child `segment` of the value at `pointer`.
+fn remove_child(document: &mut Value, pointer: &str, segment: &str) {
+    match document.pointer_mut(pointer) {
+        Some(Value::Object(map)) => {
+            let key = segment.replace("~1", "/").replace("~0", "~");
+            map.remove(&key);
+        }
+        Some(Value::Array(items)) => {
+            if let Ok(index) = segment.parse::<usize>()
+                && index < items.len()
+            {
+                items.remove(index);
+            }
+        }
+        _ => {}
     }
 }
 
