@@ -166,12 +166,12 @@ async fn add_revocation_reason(
     if !matches!(super::parse_local_url(settings, award_url), Some(super::LocalUrl::Assertion(_))) {
         return Ok(());
     }
-    if let Resolved::Document(document) = resolver.resolve(award_url).await? {
-        if document.revoked {
-            let reason = document.body["revocationReason"].as_str().unwrap_or("no reason given").to_owned();
-            report.summary = format!("{} Reason: {reason}", report.summary);
-            report.revocation_reason = Some(reason);
-        }
+    if let Resolved::Document(document) = resolver.resolve(award_url).await?
+        && document.revoked
+    {
+        let reason = document.body["revocationReason"].as_str().unwrap_or("no reason given").to_owned();
+        report.summary = format!("{} Reason: {reason}", report.summary);
+        report.revocation_reason = Some(reason);
     }
     Ok(())
 }
