@@ -261,7 +261,7 @@ fn into_report(result: VerificationReport, read_message: &str) -> Report {
         } else {
             (check_outcome(check.outcome), check.message.clone())
         };
-        report.push(check_id(check.kind), outcome, message);
+        report.push(check_id(check.kind), outcome, as_sentence(&message));
     }
 
     let credential = result.credential.as_ref();
@@ -292,6 +292,20 @@ fn into_report(result: VerificationReport, read_message: &str) -> Report {
 
     let (status, summary) = verdict(&result, report.issuer_name.as_deref(), report.badge_name.as_deref());
     report.finish(status, summary)
+}
+
+/// Turns a check message into a sentence, capitalized and ending in a full
+/// stop, like the messages of the Open Badges 2.0 checks.
+fn as_sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    let mut sentence: String = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => return String::new(),
+    };
+    if !sentence.ends_with(['.', '!', '?']) {
+        sentence.push('.');
+    }
+    sentence
 }
 
 /// Checks whether at least one signature verified and none failed.

@@ -412,7 +412,7 @@ async fn messages_have_no_debug_output() {
     }
 
     let clear = check(&reports[0], "status");
-    assert_eq!(clear.message, format!("not revoked: bit 7 of the status list {LIST} is not set"));
+    assert_eq!(clear.message, format!("Not revoked: bit 7 of the status list {LIST} is not set."));
     assert!(check(&reports[2], "format").message.contains("has no @context"), "{:?}", reports[2]);
 }
 
@@ -446,7 +446,7 @@ async fn tampered_credential_heading_and_skipped_checks() {
     for id in ["valid_from", "valid_until", "status", "recipient"] {
         let skipped = check(&report, id);
         assert_eq!(skipped.outcome, CheckOutcome::Skipped, "{id}: {report:?}");
-        assert!(skipped.message.starts_with("not meaningful, because the signature did not verify"), "{}", skipped.message);
+        assert!(skipped.message.starts_with("Not meaningful, because the signature did not verify"), "{}", skipped.message);
     }
     assert!(crate::web::pages::VerifyResult::new(&report).details_unverified);
 }
@@ -488,4 +488,15 @@ async fn declared_credential_is_read_as_credential() {
     assert_eq!(report.open_badges_version, "3.0", "{report:?}");
     assert_eq!(report.status, Status::Malformed, "{report:?}");
     assert!(check(&report, "format").message.contains("has no @context"), "{report:?}");
+}
+
+#[tokio::test]
+async fn credential_checks_are_sentences() {
+    let report = run(&resolver(None), Evidence::Json(signed_credential("Serials update").to_string()), None).await;
+
+    for check in &report.checks {
+        let first = check.message.chars().next().unwrap();
+        assert!(first.is_uppercase(), "{}: {}", check.id, check.message);
+        assert!(check.message.ends_with('.'), "{}: {}", check.id, check.message);
+    }
 }
