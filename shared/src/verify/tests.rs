@@ -441,7 +441,7 @@ async fn tampered_credential_heading_and_skipped_checks() {
     let report = run(&listed, Evidence::Json(credential.to_string()), Some("learner@example.org")).await;
 
     assert_eq!(report.status, Status::Malformed, "{report:?}");
-    assert_eq!(heading(&report), "Signature does not match");
+    assert_eq!(heading(&report), "Signature check failed");
     assert_eq!(report.recipient_match, None, "an unsigned recipient proves nothing");
     for id in ["valid_from", "valid_until", "status", "recipient"] {
         let skipped = check(&report, id);

@@ -385,7 +385,7 @@ impl VerifyResult {
             Status::Expired => "Expired badge",
             Status::Unknown if report.open_badges_version == "3.0" => "Cannot be verified here",
             Status::Unknown => "Not a badge of this issuer",
-            Status::Malformed if failed("signature") => "Signature does not match",
+            Status::Malformed if failed("signature") => "Signature check failed",
             Status::Malformed if failed("integrity") => "Badge data was changed",
             Status::Malformed => "Not a readable badge",
         };
