@@ -105,7 +105,7 @@ fn check_status_entry(
         Err(reason) => {
             return unknown(
                 Outcome::Warning,
-                format!("the status list {list_url} could not be obtained: {reason}"),
+                format!("status not checked, because the status list {list_url} could not be used: {reason}"),
             );
         }
     };

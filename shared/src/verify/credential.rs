@@ -117,8 +117,8 @@ pub(super) async fn verify_credential(
                 }
                 None => match (supplied_list, first.credential.as_ref()) {
                     (Some(list), Some(credential)) => check_supplied_list(list, credential, now, &keys),
-                    _ => Err("status not checked: the list is not available offline, because this site does not \
-                              fetch other sites (supply a copy of the list to check it)"
+                    _ => Err("it is not available offline, because this site does not fetch other sites \
+                              (supply a copy of the list in the status_list field to check it)"
                         .to_owned()),
                 },
             };
@@ -148,7 +148,7 @@ fn check_supplied_list(
     match ob3::check_list_credential(list, credential, &options) {
         Ok(()) => Ok(list.clone()),
         Err(problem) => Err(format!(
-            "status not checked: the status_list copy that was given does not belong to this credential, because {problem}"
+            "the status_list copy that was given does not belong to this credential, because {problem}"
         )),
     }
 }
