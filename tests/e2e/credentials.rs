@@ -13,7 +13,7 @@ use reqwest::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE};
 use serde_json::{Value, json};
 
 use crate::share_support::{TRICKY_NAME, accept, create_award, create_tricky_badge, multipart, page};
-use crate::support::{ADMIN_TOKEN, DEMO_BADGE, TestServer};
+use crate::support::{DEMO_BADGE, TestServer};
 
 /// Reads one of the third-party Open Badges 3.0 files that the `ob3`
 /// module's tests use too. `NOTICE.md` beside them names their sources and licences.
@@ -384,17 +384,8 @@ async fn did_web_issuer_serves_document() {
     let folder = tempfile::tempdir().unwrap();
     let data_dir = folder.path().join("data");
     let running = badges_local::start(badges_local::Options {
-        backend: badges_local::Backend::Embedded,
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: data_dir.clone(),
-        base_url: None,
-        admin_token: Some(ADMIN_TOKEN.into()),
-        load_demo: true,
-        issuer: None,
-        linkedin_organization_id: None,
-        cookie_secret: None,
-        mail: Default::default(),
         issuer_did: badges_local::IssuerDid::Web,
+        ..crate::support::test_options(data_dir.clone())
     })
     .await
     .unwrap();

@@ -9,7 +9,7 @@ use badges_shared::settings::MailSettings;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use serde_json::Value;
 
-use crate::support::{ADMIN_TOKEN, DEMO_BADGE, Email, TestServer};
+use crate::support::{DEMO_BADGE, Email, TestServer};
 
 /// A local server whose follow-up job runs only when a test calls it.
 pub struct MailServer {
@@ -24,17 +24,8 @@ impl MailServer {
         let folder = tempfile::tempdir().expect("temporary folder");
         let data_dir = folder.path().join("data");
         let options = Options {
-            backend: badges_local::Backend::Embedded,
-            listen: "127.0.0.1:0".parse().unwrap(),
-            data_dir: data_dir.clone(),
-            base_url: None,
-            admin_token: Some(ADMIN_TOKEN.into()),
-            load_demo: true,
-            issuer: None,
-            linkedin_organization_id: None,
-            cookie_secret: None,
-            issuer_did: Default::default(),
             mail: MailOptions { settings, follow_up_every: None },
+            ..crate::support::test_options(data_dir.clone())
         };
         let running = badges_local::start(options.clone()).await.expect("the local server starts");
         // The job opens the same data folder, and links must name the same server.

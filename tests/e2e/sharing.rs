@@ -325,17 +325,8 @@ async fn linkedin_organization_id_from_options() {
     let data_dir = folder.path().join("data");
     let start = |id: Option<&str>| {
         badges_local::start(badges_local::Options {
-            backend: badges_local::Backend::Embedded,
-            listen: "127.0.0.1:0".parse().unwrap(),
-            data_dir: data_dir.clone(),
-            base_url: None,
-            admin_token: Some(crate::support::ADMIN_TOKEN.into()),
-            load_demo: true,
-            issuer: None,
             linkedin_organization_id: id.map(str::to_owned),
-            cookie_secret: None,
-            issuer_did: Default::default(),
-            mail: Default::default(),
+            ..crate::support::test_options(data_dir.clone())
         })
     };
     let running = start(Some("1234567")).await.unwrap();

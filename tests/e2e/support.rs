@@ -13,6 +13,24 @@ pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
 /// A demo catalogue badge that every test server has.
 pub const DEMO_BADGE: &str = "rda-serials-cataloging-update";
 
+/// Options of a test server on the embedded store: a random loopback port,
+/// `data_dir`, the test admin token and the demo catalogue.
+pub fn test_options(data_dir: PathBuf) -> Options {
+    Options {
+        backend: badges_local::Backend::Embedded,
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir,
+        base_url: None,
+        admin_token: Some(ADMIN_TOKEN.into()),
+        load_demo: true,
+        issuer: None,
+        linkedin_organization_id: None,
+        cookie_secret: None,
+        issuer_did: Default::default(),
+        mail: Default::default(),
+    }
+}
+
 pub struct TestServer {
     pub running: Option<Running>,
     pub base: String,
@@ -29,21 +47,9 @@ impl TestServer {
     pub async fn start_with(backend: badges_local::Backend) -> TestServer {
         let folder = tempfile::tempdir().expect("temporary folder");
         let data_dir = folder.path().join("data");
-        let running = badges_local::start(Options {
-            backend,
-            listen: "127.0.0.1:0".parse().unwrap(),
-            data_dir: data_dir.clone(),
-            base_url: None,
-            admin_token: Some(ADMIN_TOKEN.into()),
-            load_demo: true,
-            issuer: None,
-            linkedin_organization_id: None,
-            cookie_secret: None,
-            issuer_did: Default::default(),
-            mail: Default::default(),
-        })
-        .await
-        .expect("the local server starts");
+        let running = badges_local::start(Options { backend, ..test_options(data_dir.clone()) })
+            .await
+            .expect("the local server starts");
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()

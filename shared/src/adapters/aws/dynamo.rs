@@ -17,6 +17,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::create_table::CreateTableError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
@@ -406,6 +407,33 @@ where
     StoreError::backend(error)
 }
 
+/// Sends a Query page after page and returns its items in order: all of
+/// them, or at most `limit`. With a limit, each page requests only the
+/// items still missing.
+async fn query_items(request: QueryFluentBuilder, limit: Option<usize>) -> Result<Vec<Item>, StoreError> {
+    let mut items = Vec::new();
+    let mut start: Option<Item> = None;
+    loop {
+        let mut page = request.clone().set_exclusive_start_key(start.take());
+        if let Some(limit) = limit {
+            if items.len() >= limit {
+                break;
+            }
+            page = page.limit(i32::try_from(limit - items.len()).unwrap_or(i32::MAX));
+        }
+        let output = send_with_retry(|| page.clone().send()).await.map_err(backend)?;
+        items.extend(output.items.unwrap_or_default());
+        match output.last_evaluated_key {
+            Some(key) => start = Some(key),
+            None => break,
+        }
+    }
+    if let Some(limit) = limit {
+        items.truncate(limit);
+    }
+    Ok(items)
+}
+
 // ---------------------------------------------------------------------------
 // Keys and items
 // ---------------------------------------------------------------------------
@@ -476,7 +504,7 @@ fn status_list_pk(list: u32) -> String {
     format!("STATUSLIST#{list}")
 }
 
-/// Key of the revocation item that holds the bit of `position`.
+/// Key of the revocation item whose number set contains the bit of `position`.
 fn revoked_status_key(position: StatusIndex) -> Item {
     let chunk = position.index / REVOKED_BITS_PER_ITEM;
     key(status_list_pk(position.list), &format!("REVOKED#{chunk:02}"))
@@ -864,27 +892,15 @@ impl AwardStore for DynamoStore {
 
     /// Lists the badge classes by id, with Query on the `by_badge` index.
     async fn list_badges(&self) -> Result<Vec<BadgeClass>, StoreError> {
-        let mut badges = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let request = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(INDEX_BY_BADGE)
-                .key_condition_expression("#pk = :pk")
-                .expression_attribute_names("#pk", GSI2PK)
-                .expression_attribute_values(":pk", string(BADGE_CATALOGUE_PK))
-                .set_exclusive_start_key(start.take());
-            let output = send_with_retry(|| request.clone().send()).await.map_err(backend)?;
-            for item in output.items() {
-                badges.push(parse_doc(item)?);
-            }
-            match output.last_evaluated_key {
-                Some(key) => start = Some(key),
-                None => return Ok(badges),
-            }
-        }
+        let request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(INDEX_BY_BADGE)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", GSI2PK)
+            .expression_attribute_values(":pk", string(BADGE_CATALOGUE_PK));
+        query_items(request, None).await?.iter().map(parse_doc).collect()
     }
 
     async fn insert_awards(&self, awards: &[Award]) -> Result<Vec<Inserted>, StoreError> {
@@ -1123,30 +1139,15 @@ impl AwardStore for DynamoStore {
     /// moment ago can still be listed. The worker's versioned update of that
     /// award then fails, and the worker skips it.
     async fn queued_awards(&self, limit: usize) -> Result<Vec<Award>, StoreError> {
-        let mut awards = Vec::with_capacity(limit);
-        let mut start: Option<Item> = None;
-        while awards.len() < limit {
-            let request = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(INDEX_QUEUED)
-                .key_condition_expression("#pk = :pk")
-                .expression_attribute_names("#pk", GSI3PK)
-                .expression_attribute_values(":pk", string(QUEUED_PK))
-                .limit(i32::try_from(limit - awards.len()).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start.take());
-            let output = send_with_retry(|| request.clone().send()).await.map_err(backend)?;
-            for item in output.items() {
-                awards.push(parse_doc(item)?);
-            }
-            match output.last_evaluated_key {
-                Some(key) => start = Some(key),
-                None => break,
-            }
-        }
-        awards.truncate(limit);
-        Ok(awards)
+        let request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(INDEX_QUEUED)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", GSI3PK)
+            .expression_attribute_values(":pk", string(QUEUED_PK));
+        query_items(request, Some(limit)).await?.iter().map(parse_doc).collect()
     }
 
     /// Stores the token in its award's partition. Returns `Conflict` when
@@ -1175,29 +1176,18 @@ impl AwardStore for DynamoStore {
     /// NOTE: the table's TTL deletes a token item at some point after 30
     /// days past its expiry, so older expired tokens may be missing.
     async fn claim_tokens(&self, award_id: &AwardId) -> Result<Vec<ClaimToken>, StoreError> {
-        let mut tokens = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let request = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("#pk = :pk AND begins_with(#sk, :token)")
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_names("#sk", SK)
-                .expression_attribute_values(":pk", string(award_pk(award_id)))
-                .expression_attribute_values(":token", string(TOKEN_SK_PREFIX))
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take());
-            let output = send_with_retry(|| request.clone().send()).await.map_err(backend)?;
-            for item in output.items() {
-                tokens.push(parse_token(award_id, item)?);
-            }
-            match output.last_evaluated_key {
-                Some(key) => start = Some(key),
-                None => return Ok(tokens),
-            }
-        }
+        let request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#pk = :pk AND begins_with(#sk, :token)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#sk", SK)
+            .expression_attribute_values(":pk", string(award_pk(award_id)))
+            .expression_attribute_values(":token", string(TOKEN_SK_PREFIX))
+            .consistent_read(true);
+        let items = query_items(request, None).await?;
+        items.iter().map(|item| parse_token(award_id, item)).collect()
     }
 
     /// Queries the follow-up partition of the `queued` index up to `now`.
@@ -1205,32 +1195,17 @@ impl AwardStore for DynamoStore {
     /// every id character, so awards due exactly at `now` are included.
     async fn due_follow_ups(&self, kind: FollowUp, now: DateTime<Utc>, limit: usize) -> Result<Vec<Award>, StoreError> {
         let upper = format!("{}#~", timestamp(now));
-        let mut awards = Vec::with_capacity(limit);
-        let mut start: Option<Item> = None;
-        while awards.len() < limit {
-            let request = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(INDEX_QUEUED)
-                .key_condition_expression("#pk = :pk AND #sk <= :upper")
-                .expression_attribute_names("#pk", GSI3PK)
-                .expression_attribute_names("#sk", GSI3SK)
-                .expression_attribute_values(":pk", string(follow_up_pk(kind)))
-                .expression_attribute_values(":upper", string(&upper))
-                .limit(i32::try_from(limit - awards.len()).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start.take());
-            let output = send_with_retry(|| request.clone().send()).await.map_err(backend)?;
-            for item in output.items() {
-                awards.push(parse_doc(item)?);
-            }
-            match output.last_evaluated_key {
-                Some(key) => start = Some(key),
-                None => break,
-            }
-        }
-        awards.truncate(limit);
-        Ok(awards)
+        let request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(INDEX_QUEUED)
+            .key_condition_expression("#pk = :pk AND #sk <= :upper")
+            .expression_attribute_names("#pk", GSI3PK)
+            .expression_attribute_names("#sk", GSI3SK)
+            .expression_attribute_values(":pk", string(follow_up_pk(kind)))
+            .expression_attribute_values(":upper", string(&upper));
+        query_items(request, Some(limit)).await?.iter().map(parse_doc).collect()
     }
 
     async fn add_suppression(&self, suppression: &Suppression) -> Result<bool, StoreError> {
@@ -1297,33 +1272,24 @@ impl AwardStore for DynamoStore {
     }
 
     async fn queued_resends(&self, limit: usize) -> Result<Vec<ResendRequest>, StoreError> {
-        let mut requests = Vec::with_capacity(limit);
-        let mut start: Option<Item> = None;
-        while requests.len() < limit {
-            let request = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(INDEX_QUEUED)
-                .key_condition_expression("#pk = :pk")
-                .expression_attribute_names("#pk", GSI3PK)
-                .expression_attribute_values(":pk", string(RESEND_QUEUE_PK))
-                .limit(i32::try_from(limit - requests.len()).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start.take());
-            let output = send_with_retry(|| request.clone().send()).await.map_err(backend)?;
-            for item in output.items() {
-                requests.push(ResendRequest {
+        let request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(INDEX_QUEUED)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", GSI3PK)
+            .expression_attribute_values(":pk", string(RESEND_QUEUE_PK));
+        let items = query_items(request, Some(limit)).await?;
+        items
+            .iter()
+            .map(|item| {
+                Ok(ResendRequest {
                     email: EmailAddress::parse(string_attribute(item, EMAIL)?).map_err(StoreError::backend)?,
                     requested_at: parse_timestamp(string_attribute(item, REQUESTED_AT)?)?,
-                });
-            }
-            match output.last_evaluated_key {
-                Some(key) => start = Some(key),
-                None => break,
-            }
-        }
-        requests.truncate(limit);
-        Ok(requests)
+                })
+            })
+            .collect()
     }
 
     /// Marks the request taken and removes it from the index, on condition
@@ -1429,33 +1395,24 @@ impl AwardStore for DynamoStore {
     /// Reads every revocation item of the list with one strongly consistent
     /// Query on its partition (paged when DynamoDB pages it).
     async fn revoked_status_indexes(&self, list: u32) -> Result<Vec<u64>, StoreError> {
+        let request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .key_condition_expression("#pk = :pk AND begins_with(#sk, :revoked)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#sk", SK)
+            .expression_attribute_values(":pk", string(status_list_pk(list)))
+            .expression_attribute_values(":revoked", string("REVOKED#"));
         let mut bits = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let request = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .consistent_read(true)
-                .key_condition_expression("#pk = :pk AND begins_with(#sk, :revoked)")
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_names("#sk", SK)
-                .expression_attribute_values(":pk", string(status_list_pk(list)))
-                .expression_attribute_values(":revoked", string("REVOKED#"))
-                .set_exclusive_start_key(start.take());
-            let output = send_with_retry(|| request.clone().send()).await.map_err(backend)?;
-            for item in output.items() {
-                let Some(values) = item.get(BITS).and_then(|value| value.as_ns().ok()) else { continue };
-                for value in values {
-                    let bit = value
-                        .parse::<u64>()
-                        .map_err(|_| StoreError::Backend(format!("status list {list} holds the bit {value:?}").into()))?;
-                    bits.push(bit);
-                }
-            }
-            match output.last_evaluated_key {
-                Some(key) => start = Some(key),
-                None => break,
+        for item in query_items(request, None).await? {
+            let Some(values) = item.get(BITS).and_then(|value| value.as_ns().ok()) else { continue };
+            for value in values {
+                let bit = value
+                    .parse::<u64>()
+                    .map_err(|_| StoreError::Backend(format!("status list {list} has an invalid bit {value:?}").into()))?;
+                bits.push(bit);
             }
         }
         bits.sort_unstable();
